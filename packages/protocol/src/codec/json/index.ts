@@ -1,0 +1,1 @@
+export { defaultJsonParseOptions, parseJson, type JsonParseOptions } from './parse-json.js'
