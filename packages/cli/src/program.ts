@@ -1,0 +1,151 @@
+import { readFileSync } from 'node:fs'
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander'
+import {
+  checkPayload,
+  checkableKinds,
+  summarize,
+  type CheckRequest,
+} from './commands/protocol-check.js'
+import { decide, topicsOf } from './commands/protocol-topics.js'
+import { readInput } from './commands/read-input.js'
+import { exitCodes, reportError, toJson, type Output } from './output.js'
+
+const { version } = JSON.parse(
+  readFileSync(new URL('../package.json', import.meta.url), 'utf8'),
+) as { version: string }
+
+/** Runs one invocation of `strata` and resolves to its exit code; never calls process.exit. */
+export async function runCli(
+  argv: readonly string[],
+  out: Output,
+  stdin?: NodeJS.ReadableStream,
+): Promise<number> {
+  let exitCode: number = exitCodes.ok
+  const program = createProgram(out, stdin, (code) => (exitCode = code))
+  try {
+    await program.parseAsync(argv, { from: 'user' })
+    return exitCode
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      // --help and --version end here with exit code 0; usage errors were already printed.
+      return err.exitCode === 0 ? exitCodes.ok : exitCodes.usage
+    }
+    return reportError(out, err, argv.includes('--json'))
+  }
+}
+
+function createProgram(
+  out: Output,
+  stdin: NodeJS.ReadableStream | undefined,
+  setExit: (code: number) => void,
+): Command {
+  const program = new Command('strata')
+    .description('Strata: a self-hostable IoT platform for devices, edge gateways and the cloud.')
+    .version(version, '-V, --version', 'print the version')
+    .helpOption('-h, --help', 'show help for a command')
+    .showSuggestionAfterError(true)
+    .configureOutput({ writeOut: (s) => out.stdout.write(s), writeErr: (s) => out.stderr.write(s) })
+    .exitOverride()
+  const protocol = program
+    .command('protocol')
+    .description(
+      'work with the device protocol: check payloads, list a device topics, test the topic ACL',
+    )
+    .configureOutput({ writeOut: (s) => out.stdout.write(s), writeErr: (s) => out.stderr.write(s) })
+    .exitOverride()
+  addCheck(protocol, out, stdin, setExit)
+  addTopics(protocol, out)
+  addAcl(protocol, out, setExit)
+  return program
+}
+
+function subcommand(parent: Command, name: string, out: Output): Command {
+  return parent
+    .command(name)
+    .configureOutput({ writeOut: (s) => out.stdout.write(s), writeErr: (s) => out.stderr.write(s) })
+    .exitOverride()
+    .option('--json', 'print one JSON object instead of prose')
+}
+
+function addCheck(
+  parent: Command,
+  out: Output,
+  stdin: NodeJS.ReadableStream | undefined,
+  setExit: (code: number) => void,
+): void {
+  subcommand(parent, 'check', out)
+    .description('validate a payload file exactly as the cloud would (- reads standard input)')
+    .argument('<file>', 'the payload: .json, .cbor or .lp, or - for standard input')
+    .addOption(
+      new Option('--format <format>', 'payload encoding (default: from the file name)').choices([
+        'json',
+        'cbor',
+        'lp',
+      ]),
+    )
+    .addOption(
+      new Option('--kind <kind>', 'what the payload is')
+        .choices(checkableKinds)
+        .default('telemetry'),
+    )
+    .option('--topic <topic>', 'the topic it would be published on (sets kind and format)')
+    .addOption(
+      new Option('--precision <unit>', 'line-protocol timestamp unit')
+        .choices(['ns', 'us', 'ms', 's'])
+        .default('ns'),
+    )
+    .action(async (file: string, opts: Omit<CheckRequest, 'file'> & { json?: boolean }) => {
+      const payload = await readInput(file, stdin)
+      const { kind, format, message } = checkPayload(payload, { ...opts, file })
+      if (opts.json === true)
+        out.stdout.write(`${toJson({ ok: true, kind, format, bytes: payload.length, message })}\n`)
+      else out.stdout.write(`${summarize(message, format, payload.length)}\n`)
+      setExit(exitCodes.ok)
+    })
+}
+
+function addTopics(parent: Command, out: Output): void {
+  subcommand(parent, 'topics', out)
+    .description('list the topics a device may publish and subscribe to')
+    .argument('<device-id>', 'the device id')
+    .action((deviceId: string, opts: { json?: boolean }) => {
+      const rows = topicsOf(deviceId)
+      if (opts.json === true) return void out.stdout.write(`${toJson(rows)}\n`)
+      const width = Math.max(...rows.map((r) => r.topic.length))
+      for (const r of rows)
+        out.stdout.write(
+          `${r.topic.padEnd(width)}  ${r.direction}${r.formats === '' ? '' : `  ${r.formats}`}\n`,
+        )
+    })
+}
+
+function addAcl(parent: Command, out: Output, setExit: (code: number) => void): void {
+  subcommand(parent, 'acl', out)
+    .description('ask whether a device may publish to a topic or subscribe to a filter, and why')
+    .argument('<device-id>', 'the device id')
+    .argument('<action>', 'publish or subscribe', (v) => {
+      if (v !== 'publish' && v !== 'subscribe')
+        throw new InvalidArgumentError('expected publish or subscribe')
+      return v
+    })
+    .argument('<topic>', 'the topic name or filter')
+    .action(
+      (
+        deviceId: string,
+        action: 'publish' | 'subscribe',
+        topic: string,
+        opts: { json?: boolean },
+      ) => {
+        const decision = decide(deviceId, action, topic)
+        if (opts.json === true)
+          out.stdout.write(`${toJson({ deviceId, action, topic, ...decision })}\n`)
+        else
+          out.stdout.write(
+            decision.allowed
+              ? `allowed: ${deviceId} may ${action} ${topic}\n`
+              : `denied: ${decision.reason}\n`,
+          )
+        setExit(decision.allowed ? exitCodes.ok : exitCodes.invalid)
+      },
+    )
+}
