@@ -19,17 +19,17 @@ describe('docs/protocol.md', () => {
   it('lists exactly the topics of the device namespace, with direction and formats', () => {
     const table =
       /<!-- topic-table:start -->([\s\S]*?)<!-- topic-table:end -->/.exec(doc)?.[1] ?? ''
-    const rows = [...table.matchAll(/^\| `([^`]+)`\s*\| (device|cloud)\s*\| ([a-z, ]*?)\s*\|/gm)].map(
-      (m) => ({
-        levels: m[1],
-        direction: m[2] === 'device' ? 'up' : 'down',
-        formats: (m[3] ?? '')
-          .split(',')
-          .map((f) => f.trim())
-          .filter(Boolean)
-          .join(','),
-      }),
-    )
+    const rows = [
+      ...table.matchAll(/^\| `([^`]+)`\s*\| (device|cloud)\s*\| ([a-z, ]*?)\s*\|/gm),
+    ].map((m) => ({
+      levels: m[1],
+      direction: m[2] === 'device' ? 'up' : 'down',
+      formats: (m[3] ?? '')
+        .split(',')
+        .map((f) => f.trim())
+        .filter(Boolean)
+        .join(','),
+    }))
     const code = topicTemplates
       .filter((t) => t.namespace === 'devices')
       .map((t) => ({
@@ -81,7 +81,9 @@ describe('docs/protocol.md', () => {
     )
     assert.match(
       limits,
-      new RegExp(`records per telemetry message\\s*\\|\\s*${thousands(telemetryLimits.maxRecords)}`),
+      new RegExp(
+        `records per telemetry message\\s*\\|\\s*${thousands(telemetryLimits.maxRecords)}`,
+      ),
     )
     assert.match(
       limits,

@@ -202,7 +202,10 @@ const value = (withInts: boolean) =>
 /** Line protocol cannot carry control characters in a tag value, nor a trailing backslash. */
 const lineTagValue = fc
   .string({ minLength: 1, maxLength: 20 })
-  .filter((v) => !v.endsWith('\\') && !Array.from(v).some((c) => c.charCodeAt(0) < 0x20 || c === '\u007f'))
+  .filter(
+    (v) =>
+      !v.endsWith('\\') && !Array.from(v).some((c) => c.charCodeAt(0) < 0x20 || c === '\u007f'),
+  )
 const records = (format: PayloadFormat) =>
   fc.array(
     fc.record(
