@@ -313,7 +313,7 @@ describe('the authoriser never lets an identity out of its namespace', () => {
           }
         },
       ),
-      { numRuns: 5_000 },
+      { numRuns: 20_000 },
     )
     // The property means something only if some filters were allowed.
     assert.ok(allowedSeen > 50, `only ${String(allowedSeen)} filters allowed`)
