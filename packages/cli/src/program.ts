@@ -6,6 +6,8 @@ import {
   summarize,
   type CheckRequest,
 } from './commands/protocol-check.js'
+import { startBroker } from './commands/broker.js'
+import { runPasswd } from './commands/broker-passwd.js'
 import { decide, topicsOf } from './commands/protocol-topics.js'
 import { readInput } from './commands/read-input.js'
 import { exitCodes, reportError, toJson, type Output } from './output.js'
@@ -56,7 +58,54 @@ function createProgram(
   addCheck(protocol, out, stdin, setExit)
   addTopics(protocol, out)
   addAcl(protocol, out, setExit)
+  addBroker(program, out, stdin)
   return program
+}
+
+function parsePort(value: string): number {
+  const port = Number(value)
+  if (!Number.isInteger(port) || port < 0 || port > 65_535)
+    throw new InvalidArgumentError('expected a port number 0-65535')
+  return port
+}
+
+function addBroker(parent: Command, out: Output, stdin: NodeJS.ReadableStream | undefined): void {
+  const broker = subcommand(parent, 'broker', out)
+    .description(
+      'run the MQTT server alone, a drop-in for Mosquitto (users, ACLs and listeners from a Mosquitto-style config)',
+    )
+    .option('-c, --config <file>', 'Mosquitto-compatible config file')
+    .option('-p, --port <n>', 'also listen on this TCP port (0 picks a free one)', parsePort)
+    .option('--host <address>', 'address for --port', '127.0.0.1')
+    .action(async (opts: { config?: string; port?: number; host?: string; json?: boolean }) => {
+      const running = await startBroker(opts, out, version)
+      await new Promise<void>((resolve) => {
+        const stop = () => {
+          process.off('SIGINT', stop)
+          process.off('SIGTERM', stop)
+          resolve()
+        }
+        process.on('SIGINT', stop)
+        process.on('SIGTERM', stop)
+      })
+      await running.stop()
+    })
+  subcommand(broker, 'passwd', out)
+    .description(
+      'add a user to a password file or change its password (argon2id); the password comes from standard input or a prompt',
+    )
+    .argument('<file>', 'the password file (created with mode 0600 if missing)')
+    .argument('<user>', 'the user name')
+    .option('-D, --delete', 'remove the user instead')
+    .action(async (file: string, user: string, opts: { delete?: boolean; json?: boolean }) => {
+      await runPasswd(
+        file,
+        user,
+        opts,
+        out,
+        (stdin ?? process.stdin),
+      )
+    })
 }
 
 function subcommand(parent: Command, name: string, out: Output): Command {

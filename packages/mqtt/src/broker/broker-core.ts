@@ -1,0 +1,394 @@
+import type { IPublishPacket } from 'mqtt-packet'
+import type { Logger } from 'pino'
+import type { Connection } from '../connection/connection.js'
+import { reason } from '../connection/reason-codes.js'
+import type { BrokerHooks, ClientIdentity } from '../hooks/broker-hooks.js'
+import type { BrokerMessage } from '../message.js'
+import type { Delivery } from '../session/outbox.js'
+import { Persistence } from '../session/persistence.js'
+import { Session } from '../session/session.js'
+import type { SessionStore, StoredSession } from '../store/session-store.js'
+import { RetainedIndex } from '../topics/retained-index.js'
+import { SubscriptionTree } from '../topics/subscription-tree.js'
+import type { Subscription } from '../topics/subscription.js'
+import type { BrokerOptions } from './broker-options.js'
+import { createMetrics, type BrokerMetrics } from './metrics.js'
+import { RateLimiter } from './rate-limiter.js'
+import { Router } from './router.js'
+
+/** The longest timer Node runs as asked; longer delays are re-armed. */
+const maxTimerMs = 2 ** 31 - 1
+
+/**
+ * The broker's state and the operations handlers share: sessions and who holds them, the
+ * subscription tree, retained messages, routing, wills and session expiry. It owns no socket:
+ * listeners hand it connections.
+ */
+export class BrokerCore {
+  readonly options: BrokerOptions
+  readonly hooks: BrokerHooks
+  readonly log: Logger
+  readonly clock: () => number
+  readonly metrics: BrokerMetrics = createMetrics()
+  readonly sessions = new Map<string, Session>()
+  readonly connections = new Set<Connection>()
+  readonly tree = new SubscriptionTree<Subscription>()
+  readonly retained = new RetainedIndex()
+  readonly persistence: Persistence
+  readonly router: Router
+  private readonly connectRate: RateLimiter
+  private readonly expirySweep: NodeJS.Timeout
+  closing = false
+
+  constructor(
+    deps: { hooks: BrokerHooks; store: SessionStore; log: Logger; clock: () => number },
+    options: BrokerOptions,
+  ) {
+    this.options = options
+    this.hooks = deps.hooks
+    this.log = deps.log
+    this.clock = deps.clock
+    this.persistence = new Persistence(deps.store, (err) =>
+      this.log.error({ err }, 'session store flush failed'),
+    )
+    this.router = new Router(this)
+    this.connectRate = new RateLimiter(options.limits.maxConnectsPerSec, deps.clock)
+    this.expirySweep = setInterval(() => this.expireSessions(), 1000)
+    this.expirySweep.unref()
+  }
+
+  /** Restores what the store held: sessions (all offline now), their subscriptions and messages, retained messages. */
+  restore(stored: { sessions: StoredSession[]; retained: BrokerMessage[] }): void {
+    const now = this.clock()
+    for (const message of stored.retained) this.retained.set(message)
+    for (const record of stored.sessions) {
+      const session = this.newSession(
+        record.clientId,
+        record.protocolVersion,
+        record.expiryIntervalSec,
+      )
+      session.disconnectedAtMs = record.disconnectedAtMs ?? now
+      if (record.identityId !== undefined) session.identity = { id: record.identityId }
+      for (const subscription of record.subscriptions) {
+        session.subscriptions.set(subscription.filter, subscription)
+        this.tree.add(subscription.filter, session.clientId, subscription)
+      }
+      for (const id of record.incomingQos2) session.incomingQos2.add(id)
+      session.outbox.restore(record.outgoing)
+      if (record.will !== undefined)
+        this.scheduleWill(session, record.will.message, record.will.publishAtMs)
+      this.sessions.set(session.clientId, session)
+    }
+    this.log.info(
+      { sessions: stored.sessions.length, retained: stored.retained.length },
+      'sessions restored',
+    )
+  }
+
+  private newSession(
+    clientId: string,
+    protocolVersion: 3 | 4 | 5,
+    expiryIntervalSec: number,
+  ): Session {
+    const limits = this.options.limits
+    return new Session(
+      { clientId, protocolVersion, expiryIntervalSec },
+      {
+        maxQueued: limits.maxQueuedPerSession,
+        overflow: limits.queueOverflow,
+        clock: this.clock,
+        onDrop: (why) => {
+          this.metrics.messagesDropped++
+          if (why !== 'offline-qos0') this.log.debug({ clientId, why }, 'message dropped')
+        },
+      },
+      this.persistence,
+    )
+  }
+
+  /** A reason code to refuse a new connection with (limits, shutdown), or undefined to admit it. */
+  admit(): number | undefined {
+    if (this.closing) return reason.serverShuttingDown
+    if (this.connections.size > this.options.limits.maxConnections) return reason.serverBusy
+    if (!this.connectRate.take()) return reason.connectionRateExceeded
+    this.metrics.connectionsAccepted++
+    return undefined
+  }
+
+  /**
+   * Gives `conn` the session of `clientId`: takes it from another connection (0x8E), discards it
+   * on clean start, cancels a pending will [MQTT-3.1.3-9], or makes a new one.
+   */
+  attachSession(
+    conn: Connection,
+    clientId: string,
+    cleanStart: boolean,
+    expirySec: number,
+    identity: ClientIdentity,
+  ): { session: Session; present: boolean } {
+    let session = this.sessions.get(clientId)
+    if (session?.holder !== undefined) {
+      const previous = session.holder
+      session.holder = undefined
+      previous.takeOver()
+    }
+    if (session !== undefined && cleanStart) {
+      this.discardSession(session)
+      session = undefined
+    }
+    const present = session !== undefined
+    if (session === undefined) {
+      session = this.newSession(clientId, conn.version, expirySec)
+      this.sessions.set(clientId, session)
+    }
+    this.cancelWill(session)
+    session.protocolVersion = conn.version
+    session.identity = identity
+    session.setExpiry(expirySec, this.persistence)
+    session.holder = conn
+    session.disconnectedAtMs = undefined
+    session.saveMeta()
+    this.connections.add(conn)
+    return { session, present }
+  }
+
+  /** A connection ended: publish or schedule its will, then keep, or discard, its session. */
+  connectionClosed(conn: Connection, why: string, publishWill: boolean): void {
+    this.connections.delete(conn)
+    const session = conn.session
+    if (session === undefined || session.holder !== conn) return
+    session.holder = undefined
+    session.outbox.detach()
+    session.disconnectedAtMs = this.clock()
+    if (conn.client !== undefined) this.hooks.onDisconnect?.(conn.client, why)
+    conn.log.debug({ why }, 'client disconnected')
+    const will = publishWill ? conn.will : undefined
+    if (will !== undefined) {
+      // The will waits for its delay, but never past the session's end (MQTT 5 §3.1.3.2.2).
+      const delaySec = Math.min(will.delaySec, session.expiryIntervalSec)
+      if (delaySec === 0) this.publishInternal(will.message)
+      else this.scheduleWill(session, will.message, this.clock() + delaySec * 1000)
+    }
+    for (const delivery of session.outbox.takeShared())
+      this.router.deliverShared(delivery, session.clientId)
+    if (!session.persistent) this.endSession(session)
+    else session.saveMeta()
+  }
+
+  private scheduleWill(session: Session, message: BrokerMessage, publishAtMs: number): void {
+    const pending: NonNullable<Session['pendingWill']> = { message, publishAtMs }
+    session.pendingWill = pending
+    const arm = (): void => {
+      const wait = pending.publishAtMs - this.clock()
+      pending.timer = setTimeout(
+        () => {
+          if (session.pendingWill !== pending) return
+          if (pending.publishAtMs > this.clock()) return arm()
+          session.pendingWill = undefined
+          session.saveMeta()
+          this.publishInternal(message)
+        },
+        Math.max(0, Math.min(wait, maxTimerMs)),
+      )
+      pending.timer.unref()
+    }
+    arm()
+    session.saveMeta()
+  }
+
+  private cancelWill(session: Session): void {
+    if (session.pendingWill?.timer !== undefined) clearTimeout(session.pendingWill.timer)
+    session.pendingWill = undefined
+  }
+
+  /** Removes a session whose time is up or that a clean start replaced; a pending will goes out now. */
+  private endSession(session: Session): void {
+    if (session.pendingWill !== undefined) {
+      const will = session.pendingWill.message
+      this.cancelWill(session)
+      this.publishInternal(will)
+    }
+    this.discardSession(session)
+  }
+
+  private discardSession(session: Session): void {
+    this.cancelWill(session)
+    for (const filter of session.subscriptions.keys()) this.tree.remove(filter, session.clientId)
+    for (const delivery of session.outbox.takeShared())
+      this.router.deliverShared(delivery, session.clientId)
+    session.subscriptions.clear()
+    if (session.persistent) this.persistence.deleteSession(session.clientId)
+    this.sessions.delete(session.clientId)
+  }
+
+  private expireSessions(): void {
+    const now = this.clock()
+    for (const session of this.sessions.values()) {
+      const since = session.disconnectedAtMs
+      if (session.online || since === undefined || session.expiryIntervalSec === 0xffffffff)
+        continue
+      if (now - since >= session.expiryIntervalSec * 1000) {
+        this.log.debug({ clientId: session.clientId }, 'session expired')
+        this.endSession(session)
+      }
+    }
+  }
+
+  addSubscription(session: Session, subscription: Subscription): void {
+    session.subscriptions.set(subscription.filter, subscription)
+    this.tree.add(subscription.filter, session.clientId, subscription)
+    session.store?.putSubscription(session.clientId, subscription)
+  }
+
+  removeSubscription(session: Session, filter: string): boolean {
+    if (!session.subscriptions.delete(filter)) return false
+    this.tree.remove(filter, session.clientId)
+    session.store?.deleteSubscription(session.clientId, filter)
+    return true
+  }
+
+  /** Retained messages for a new subscription, per its Retain Handling (MQTT 5 §3.8.3.1). */
+  sendRetained(session: Session, subscription: Subscription, isNew: boolean): void {
+    if (subscription.filter.startsWith('$share/')) return // [MQTT-3.8.4-?] not for shared subscriptions
+    if (subscription.retainHandling === 2 || (subscription.retainHandling === 1 && !isNew)) return
+    const now = this.clock()
+    this.retained.forEachMatch(subscription.filter, (message) => {
+      if (message.expiresAtMs !== undefined && message.expiresAtMs <= now) return
+      const qos = Math.min(message.qos, subscription.qos) as 0 | 1 | 2
+      const ids =
+        subscription.subscriptionId === undefined
+          ? {}
+          : { subscriptionIds: [subscription.subscriptionId] }
+      // [MQTT-3.3.1-8] a retained message sent for a new subscription has RETAIN set.
+      session.outbox.deliver({ message, qos, retain: true, ...ids })
+    })
+  }
+
+  /**
+   * Takes a message in: retains it (or clears the retained one), routes it to every matching
+   * subscription. Resolves when what it changed in the store is durable; undefined when it changed nothing.
+   */
+  acceptPublish(message: BrokerMessage): Promise<void> | undefined {
+    if (message.retain) this.retain(message)
+    this.router.route(message)
+    return this.persistence.barrier()
+  }
+
+  /** Publishes a message of the broker's own (a will, a `$SYS` value) without waiting for the store. */
+  publishInternal(message: BrokerMessage): void {
+    this.acceptPublish(message)?.catch((err: unknown) =>
+      this.log.error({ err, topic: message.topic }, 'store flush failed'),
+    )
+  }
+
+  private retain(message: BrokerMessage): void {
+    // [MQTT-3.3.1-6, MQTT-3.3.1-7] an empty retained message clears the topic.
+    if (message.payload.length === 0) {
+      if (this.retained.delete(message.topic)) this.persistence.deleteRetained(message.topic)
+      return
+    }
+    this.retained.set(message)
+    // $SYS values are rewritten every few seconds and stale after a restart: not worth the disk.
+    if (!message.topic.startsWith('$SYS/')) this.persistence.putRetained(message)
+  }
+
+  /** Encodes a delivery for one connection: MQTT 5 properties, subscription ids, topic alias, size check. */
+  writePublish(
+    conn: Connection,
+    delivery: Delivery,
+    packetId: number | undefined,
+    dup: boolean,
+  ): boolean {
+    const message = delivery.message
+    const packet: IPublishPacket = {
+      cmd: 'publish',
+      topic: message.topic,
+      payload: asBuffer(message.payload),
+      qos: delivery.qos,
+      retain: delivery.retain,
+      dup,
+      ...(packetId === undefined ? {} : { messageId: packetId }),
+    }
+    if (conn.version === 5)
+      packet.properties = publishProperties(conn, delivery, packet, this.clock())
+    const bytes = conn.encode(packet)
+    // [MQTT-3.1.2-25] never send a packet over the client's Maximum Packet Size: discard the message.
+    if (bytes.length > conn.clientMaxPacketBytes) return false
+    conn.writeBuffer(bytes)
+    this.metrics.messagesSent++
+    return true
+  }
+
+  /** Disconnects every connection of an identity at once (revocation), optionally discarding its sessions. */
+  disconnectIdentity(
+    identityId: string,
+    options: { reasonCode?: number; discardSessions?: boolean } = {},
+  ): number {
+    let count = 0
+    for (const conn of [...this.connections]) {
+      if (conn.client?.identity.id !== identityId) continue
+      conn.close('disconnected by the server', {
+        reasonCode: options.reasonCode ?? reason.administrativeAction,
+        publishWill: false,
+      })
+      count++
+    }
+    if (options.discardSessions === true) {
+      for (const session of [...this.sessions.values()])
+        if (session.identity?.id === identityId) this.discardSession(session)
+    }
+    return count
+  }
+
+  stop(): void {
+    this.closing = true
+    clearInterval(this.expirySweep)
+    for (const session of this.sessions.values()) this.cancelWillTimerOnly(session)
+  }
+
+  private cancelWillTimerOnly(session: Session): void {
+    if (session.pendingWill?.timer !== undefined) clearTimeout(session.pendingWill.timer)
+  }
+}
+
+function publishProperties(
+  conn: Connection,
+  delivery: Delivery,
+  packet: IPublishPacket,
+  now: number,
+): NonNullable<IPublishPacket['properties']> {
+  const m = delivery.message
+  const p = m.properties
+  const props: NonNullable<IPublishPacket['properties']> = {}
+  if (p.payloadFormatIndicator !== undefined)
+    props.payloadFormatIndicator = p.payloadFormatIndicator
+  // [MQTT-3.3.2-6] the expiry sent is the time that remains.
+  if (m.expiresAtMs !== undefined)
+    props.messageExpiryInterval = Math.max(0, Math.ceil((m.expiresAtMs - now) / 1000))
+  if (p.contentType !== undefined) props.contentType = p.contentType
+  if (p.responseTopic !== undefined) props.responseTopic = p.responseTopic
+  if (p.correlationData !== undefined) props.correlationData = asBuffer(p.correlationData)
+  if (p.userProperties !== undefined)
+    props.userProperties = p.userProperties as Record<string, string | string[]>
+  const ids = delivery.subscriptionIds
+  if (ids !== undefined && ids.length > 0)
+    props.subscriptionIdentifier = ids.length === 1 ? (ids[0] ?? 0) : [...ids]
+  if (conn.clientTopicAliasMaximum > 0) {
+    const alias = conn.aliasesOut.get(m.topic)
+    if (alias !== undefined) {
+      props.topicAlias = alias
+      packet.topic = ''
+    } else if (conn.aliasesOut.size < conn.clientTopicAliasMaximum) {
+      props.topicAlias = conn.aliasesOut.size + 1
+      conn.aliasesOut.set(m.topic, props.topicAlias)
+    }
+  }
+  return props
+}
+
+/** mqtt-packet writes Buffers; payloads restored from the store are plain Uint8Arrays. */
+function asBuffer(bytes: Uint8Array): Buffer {
+  return Buffer.isBuffer(bytes)
+    ? bytes
+    : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)
+}

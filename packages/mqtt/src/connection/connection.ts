@@ -1,0 +1,221 @@
+import type { Duplex } from 'node:stream'
+import type { Packet } from 'mqtt-packet'
+import type { Logger } from 'pino'
+import type { BrokerCore } from '../broker/broker-core.js'
+import { FrameReader, type FrameError } from '../codec/frame-reader.js'
+import {
+  PacketDecoder,
+  PacketDecodeError,
+  encodePacket,
+  type ProtocolVersion,
+} from '../codec/packet-codec.js'
+import type { ClientInfo } from '../hooks/broker-hooks.js'
+import type { BrokerMessage } from '../message.js'
+import type { Delivery, OutboxLink } from '../session/outbox.js'
+import type { Session, SessionHolder } from '../session/session.js'
+import type { ConnectionInfo } from './connection-info.js'
+import { dispatchPacket } from './dispatch.js'
+import { InOrderAcks } from './in-order-acks.js'
+import { reason } from './reason-codes.js'
+
+/** Why a connection ends, and whether the client's will is published (MQTT 5 §3.1.2.5). */
+export interface CloseOptions {
+  /** MQTT 5 reason code for a server-sent DISCONNECT; nothing is sent when absent or on 3.1.1. */
+  readonly reasonCode?: number
+  readonly reasonString?: string
+  readonly publishWill: boolean
+}
+
+/**
+ * One client connection over any duplex stream: framing, decoding, keep-alive, writing with
+ * backpressure, and the connection-scoped state of MQTT 5 (topic aliases, the client's limits).
+ * What a packet means is up to its handler (`handlers/`); what outlives the connection is the
+ * {@link Session}'s.
+ */
+export class Connection implements SessionHolder, OutboxLink {
+  readonly core: BrokerCore
+  readonly stream: Duplex
+  readonly info: ConnectionInfo
+  log: Logger
+  readonly decoder = new PacketDecoder()
+  readonly acks = new InOrderAcks()
+  state: 'awaiting-connect' | 'authenticating' | 'connected' | 'closed' = 'awaiting-connect'
+  version: ProtocolVersion = 4
+  clientId = ''
+  session: Session | undefined
+  client: ClientInfo | undefined
+  will: { readonly message: BrokerMessage; readonly delaySec: number } | undefined
+  /** The client's Receive Maximum, Maximum Packet Size and Topic Alias Maximum (MQTT 5 §3.1.2.11). */
+  receiveMaximum = 65_535
+  clientMaxPacketBytes = Number.POSITIVE_INFINITY
+  clientTopicAliasMaximum = 0
+  readonly aliasesIn = new Map<number, string>()
+  readonly aliasesOut = new Map<string, number>()
+  /** QoS 1/2 PUBLISH received and not yet acknowledged, against our Receive Maximum. */
+  inboundUnacked = 0
+  /** Orders routing behind asynchronous onPublish hooks, so messages keep their order [MQTT-4.6.0-5]. */
+  routeChain: Promise<void> | undefined
+  private readonly reader: FrameReader
+  private readonly heldFrames: Buffer[] = []
+  private keepAliveTimer: NodeJS.Timeout | undefined
+  private corked = false
+
+  constructor(core: BrokerCore, stream: Duplex, info: ConnectionInfo) {
+    this.core = core
+    this.stream = stream
+    this.info = info
+    this.log = core.log.child({ remote: info.remoteAddress })
+    this.reader = new FrameReader(
+      core.options.limits.maxPacketBytes,
+      (f) => this.onFrame(f),
+      (e) => this.onFrameError(e),
+    )
+    stream.on('data', (chunk: Buffer) => this.reader.push(chunk))
+    stream.on('error', (err) => this.close(`socket error: ${err.message}`, { publishWill: true }))
+    stream.on('close', () => this.close('connection closed by the client', { publishWill: true }))
+    this.keepAliveTimer = setTimeout(
+      () => this.close('no CONNECT in time', { publishWill: false }),
+      core.options.limits.connectTimeoutSec * 1000,
+    )
+    this.keepAliveTimer.unref()
+  }
+
+  private onFrame(frame: Buffer): void {
+    if (this.state === 'closed') return
+    if (this.state === 'authenticating') {
+      // [MQTT-3.1.4-5] packets sent before CONNACK wait until the CONNECT is processed.
+      this.heldFrames.push(frame)
+      return
+    }
+    this.keepAliveTimer?.refresh()
+    let packet: Packet
+    try {
+      packet = this.decoder.decode(frame)
+    } catch (err) {
+      if (!(err instanceof PacketDecodeError)) throw err
+      this.protocolViolation(reason.malformedPacket, err.message)
+      return
+    }
+    try {
+      dispatchPacket(this, packet)
+    } catch (err) {
+      // A bug must cost this connection, never the process and its other clients.
+      this.log.error({ err, cmd: packet.cmd }, 'packet handler failed')
+      this.close('internal error', {
+        reasonCode: reason.implementationSpecificError,
+        publishWill: true,
+      })
+    }
+  }
+
+  /** Processes the packets the client sent while its CONNECT was being authenticated. */
+  releaseHeldFrames(): void {
+    const frames = this.heldFrames.splice(0)
+    for (const frame of frames) this.onFrame(frame)
+  }
+
+  private onFrameError(error: FrameError): void {
+    if (error.kind === 'too-large') {
+      this.core.metrics.limitBreaches++
+      this.log.warn(
+        { bytes: error.bytes, limit: this.core.options.limits.maxPacketBytes },
+        'packet too large',
+      )
+      this.close(`packet of ${String(error.bytes)} bytes exceeds the limit`, {
+        reasonCode: reason.packetTooLarge,
+        publishWill: true,
+      })
+    } else {
+      this.protocolViolation(reason.malformedPacket, 'malformed remaining length')
+    }
+  }
+
+  /** Ends the connection over a packet that breaks the protocol (DISCONNECT with the reason on MQTT 5). */
+  protocolViolation(reasonCode: number, why: string): void {
+    this.log.info({ clientId: this.clientId, reasonCode, why }, 'protocol violation')
+    this.close(why, { reasonCode, reasonString: why, publishWill: true })
+  }
+
+  /** Starts the keep-alive watch: 1.5 × the interval without a packet closes the connection [MQTT-3.1.2-22]. */
+  startKeepAlive(seconds: number): void {
+    if (this.keepAliveTimer !== undefined) clearTimeout(this.keepAliveTimer)
+    this.keepAliveTimer = undefined
+    if (seconds === 0) return
+    this.keepAliveTimer = setTimeout(() => {
+      this.close('keep-alive timeout', { reasonCode: reason.keepAliveTimeout, publishWill: true })
+    }, seconds * 1500)
+    this.keepAliveTimer.unref()
+  }
+
+  /** Writes a packet; writes of one event-loop turn go out in one batch. */
+  send(packet: Packet): void {
+    if (this.state === 'closed' || this.stream.destroyed) return
+    this.writeBuffer(encodePacket(packet, this.version))
+  }
+
+  encode(packet: Packet): Buffer {
+    return encodePacket(packet, this.version)
+  }
+
+  writeBuffer(buffer: Buffer): void {
+    if (!this.corked) {
+      this.corked = true
+      this.stream.cork()
+      process.nextTick(() => {
+        this.corked = false
+        this.stream.uncork()
+      })
+    }
+    this.stream.write(buffer)
+    if (this.stream.writableLength > this.core.options.limits.maxWriteBufferBytes) {
+      this.core.metrics.limitBreaches++
+      this.log.warn(
+        { clientId: this.clientId, buffered: this.stream.writableLength },
+        'slow client disconnected',
+      )
+      this.close('the client reads too slowly', { publishWill: true })
+    }
+  }
+
+  sendPublish(delivery: Delivery, packetId: number | undefined, dup: boolean): boolean {
+    return this.core.writePublish(this, delivery, packetId, dup)
+  }
+
+  sendPubrel(packetId: number): void {
+    this.send({ cmd: 'pubrel', messageId: packetId })
+  }
+
+  takeOver(): void {
+    this.close('another connection took over the session', {
+      reasonCode: reason.sessionTakenOver,
+      publishWill: true,
+    })
+  }
+
+  /** Ends the connection once; idempotent. */
+  close(why: string, options: CloseOptions): void {
+    if (this.state === 'closed') return
+    const wasConnected = this.state === 'connected'
+    this.state = 'closed'
+    this.reader.stop()
+    if (this.keepAliveTimer !== undefined) clearTimeout(this.keepAliveTimer)
+    if (
+      options.reasonCode !== undefined &&
+      this.version === 5 &&
+      wasConnected &&
+      !this.stream.destroyed
+    ) {
+      const properties =
+        options.reasonString === undefined
+          ? {}
+          : { properties: { reasonString: options.reasonString.slice(0, 256) } }
+      this.stream.write(
+        encodePacket({ cmd: 'disconnect', reasonCode: options.reasonCode, ...properties }, 5),
+      )
+    }
+    this.stream.end()
+    // A client that never reads would keep the socket half-open: give the FIN a moment, then cut.
+    setTimeout(() => this.stream.destroy(), 1000).unref()
+    this.core.connectionClosed(this, why, options.publishWill && wasConnected)
+  }
+}

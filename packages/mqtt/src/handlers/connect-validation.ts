@@ -1,0 +1,92 @@
+import { checkTopic } from '@strata/protocol'
+import type { IConnectPacket } from 'mqtt-packet'
+import type { Connection } from '../connection/connection.js'
+import { reason } from '../connection/reason-codes.js'
+import type { BrokerMessage } from '../message.js'
+import { messageFromPublish } from './message-from-publish.js'
+
+/** A reason to refuse a CONNECT before authenticating it. */
+export interface ConnectProblem {
+  readonly reasonCode: number
+  readonly why: string
+}
+
+/** Checks what the codec does not: client id rules and the v5 properties' ranges. */
+export function validateConnect(
+  conn: Connection,
+  packet: IConnectPacket,
+): ConnectProblem | undefined {
+  const limits = conn.core.options.limits
+  const clientId = packet.clientId
+  if (Buffer.byteLength(clientId) > limits.maxClientIdBytes) {
+    return {
+      reasonCode: reason.clientIdentifierNotValid,
+      why: `client id longer than ${String(limits.maxClientIdBytes)} bytes`,
+    }
+  }
+  // [MQTT-3.1.3-8] 3.1.1: an empty client id needs a clean session.
+  if (clientId === '' && conn.version !== 5 && packet.clean === false) {
+    return {
+      reasonCode: reason.clientIdentifierNotValid,
+      why: 'an empty client id needs clean session',
+    }
+  }
+  if (clientId.includes('\u0000'))
+    return { reasonCode: reason.clientIdentifierNotValid, why: 'client id contains NUL' }
+  const p = packet.properties
+  // [MQTT-3.1.2-?] Receive Maximum and Maximum Packet Size of 0 are protocol errors.
+  if (p?.receiveMaximum === 0) return { reasonCode: reason.protocolError, why: 'Receive Maximum 0' }
+  if (p?.maximumPacketSize === 0)
+    return { reasonCode: reason.protocolError, why: 'Maximum Packet Size 0' }
+  if (p?.authenticationMethod !== undefined) {
+    return {
+      reasonCode: reason.badAuthenticationMethod,
+      why: `authentication method ${p.authenticationMethod} is not supported`,
+    }
+  }
+  return undefined
+}
+
+/**
+ * The will of a CONNECT as a message, after the checks a PUBLISH would get: a valid topic
+ * (Mosquitto CVE-2021-34432, CVE-2023-3592), a supported QoS and retain, and the publish ACL.
+ */
+export function buildWill(
+  conn: Connection,
+  packet: IConnectPacket,
+): { message: BrokerMessage; delaySec: number } | ConnectProblem | undefined {
+  const will = packet.will
+  if (will === undefined) return undefined
+  const { options, hooks, clock } = conn.core
+  const check = checkTopic(will.topic, 'name', {
+    maxTopicBytes: options.limits.maxTopicBytes,
+    maxTopicLevels: options.limits.maxTopicLevels,
+  })
+  if (!check.ok) return { reasonCode: reason.topicNameInvalid, why: `will topic: ${check.reason}` }
+  const qos = will.qos ?? 0
+  if (qos > options.maxQos)
+    return { reasonCode: reason.qosNotSupported, why: 'will QoS not supported' }
+  if (will.retain === true && !options.retainAvailable)
+    return { reasonCode: reason.retainNotSupported, why: 'retain not supported' }
+  if (conn.client !== undefined && hooks.authorizePublish !== undefined) {
+    const decision = hooks.authorizePublish(conn.client, will.topic, qos, will.retain === true)
+    if (!decision.allowed)
+      return {
+        reasonCode: decision.reasonCode ?? reason.notAuthorized,
+        why: `will topic: ${decision.reason ?? 'not authorized'}`,
+      }
+  }
+  const payload = typeof will.payload === 'string' ? Buffer.from(will.payload) : will.payload
+  const message = messageFromPublish(
+    {
+      topic: will.topic,
+      payload,
+      qos,
+      retain: will.retain === true,
+      properties: will.properties ?? {},
+    },
+    conn.clientId,
+    clock(),
+  )
+  return { message, delaySec: will.properties?.willDelayInterval ?? 0 }
+}

@@ -1,0 +1,76 @@
+import type { Server } from 'node:net'
+import type { Duplex } from 'node:stream'
+import { MqttError } from '../errors.js'
+
+/** An open listener: where it listens, and how to stop it. */
+export interface Listener {
+  readonly host: string
+  readonly port: number
+  /** e.g. `mqtt://127.0.0.1:1883`, `mqtts://…`, `ws://…/mqtt`. */
+  readonly url: string
+  /** Stops accepting and cuts the connections it accepted. Idempotent. */
+  close(): Promise<void>
+}
+
+/** Where to listen; port 0 picks a free port. */
+export interface ListenAddress {
+  readonly port: number
+  readonly host?: string
+}
+
+/** Listens, turning "port in use" into an error that names the port and what to do. */
+export async function listenOn(
+  server: Server,
+  address: ListenAddress,
+  scheme: string,
+  flagHint: string,
+): Promise<{ host: string; port: number }> {
+  const host = address.host ?? '127.0.0.1'
+  await new Promise<void>((resolve, reject) => {
+    const onError = (err: NodeJS.ErrnoException) => {
+      const what =
+        err.code === 'EADDRINUSE'
+          ? 'is already in use'
+          : err.code === 'EACCES'
+            ? 'needs privileges'
+            : `failed (${err.message})`
+      reject(
+        new MqttError(
+          'MQTT_LISTEN_FAILED',
+          `${scheme} port ${String(address.port)} on ${host} ${what}`,
+          {
+            hint: `Choose another port with ${flagHint}, or stop what holds it.`,
+            cause: err,
+          },
+        ),
+      )
+    }
+    server.once('error', onError)
+    server.listen(address.port, host, () => {
+      server.off('error', onError)
+      resolve()
+    })
+  })
+  const bound = server.address()
+  const port = typeof bound === 'object' && bound !== null ? bound.port : address.port
+  return { host, port }
+}
+
+/** Tracks accepted streams so `close()` can cut them. */
+export function trackStreams(): { add(stream: Duplex): void; destroyAll(): void } {
+  const open = new Set<Duplex>()
+  return {
+    add: (stream) => {
+      open.add(stream)
+      stream.once('close', () => open.delete(stream))
+    },
+    destroyAll: () => {
+      for (const stream of open) stream.destroy()
+      open.clear()
+    },
+  }
+}
+
+export function closeServer(server: { close(cb: (err?: Error) => void): unknown }): Promise<void> {
+  return new Promise((resolve) => server.close(() => resolve()))
+}
