@@ -109,6 +109,7 @@ export class BrokerCore {
   /** A reason code to refuse a new connection with (limits, shutdown), or undefined to admit it. */
   admit(): number | undefined {
     if (this.closing) return reason.serverShuttingDown
+    // The asking connection is in the set already, authenticating or not.
     if (this.connections.size > this.options.limits.maxConnections) return reason.serverBusy
     if (!this.connectRate.take()) return reason.connectionRateExceeded
     this.metrics.connectionsAccepted++
@@ -126,12 +127,10 @@ export class BrokerCore {
     expirySec: number,
     identity: ClientIdentity,
   ): { session: Session; present: boolean } {
+    // The previous connection ends as any other would: its will, onDisconnect, a clean
+    // session discarded [MQTT-3.1.4-3]. Then look the session up again.
+    this.sessions.get(clientId)?.holder?.takeOver()
     let session = this.sessions.get(clientId)
-    if (session?.holder !== undefined) {
-      const previous = session.holder
-      session.holder = undefined
-      previous.takeOver()
-    }
     if (session !== undefined && cleanStart) {
       this.discardSession(session)
       session = undefined
@@ -148,7 +147,6 @@ export class BrokerCore {
     session.holder = conn
     session.disconnectedAtMs = undefined
     session.saveMeta()
-    this.connections.add(conn)
     return { session, present }
   }
 
@@ -214,7 +212,7 @@ export class BrokerCore {
   private discardSession(session: Session): void {
     this.cancelWill(session)
     for (const filter of session.subscriptions.keys()) this.tree.remove(filter, session.clientId)
-    for (const delivery of session.outbox.takeShared())
+    for (const delivery of session.outbox.takeShared({ inflight: true }))
       this.router.deliverShared(delivery, session.clientId)
     session.subscriptions.clear()
     if (session.persistent) this.persistence.deleteSession(session.clientId)
@@ -314,6 +312,8 @@ export class BrokerCore {
     const bytes = conn.encode(packet)
     // [MQTT-3.1.2-25] never send a packet over the client's Maximum Packet Size: discard the message.
     if (bytes.length > conn.clientMaxPacketBytes) return false
+    const alias = packet.properties?.topicAlias
+    if (alias !== undefined && packet.topic !== '') conn.aliasesOut.set(packet.topic, alias)
     conn.writeBuffer(bytes)
     this.metrics.messagesSent++
     return true
@@ -322,14 +322,15 @@ export class BrokerCore {
   /** Disconnects every connection of an identity at once (revocation), optionally discarding its sessions. */
   disconnectIdentity(
     identityId: string,
-    options: { reasonCode?: number; discardSessions?: boolean } = {},
+    options: { reasonCode?: number; discardSessions?: boolean; publishWill?: boolean } = {},
   ): number {
     let count = 0
     for (const conn of [...this.connections]) {
       if (conn.client?.identity.id !== identityId) continue
+      // [MQTT-3.1.2-8] only the client's own DISCONNECT deletes its will; revocation may opt out.
       conn.close('disconnected by the server', {
         reasonCode: options.reasonCode ?? reason.administrativeAction,
-        publishWill: false,
+        publishWill: options.publishWill ?? true,
       })
       count++
     }
@@ -379,8 +380,8 @@ function publishProperties(
       props.topicAlias = alias
       packet.topic = ''
     } else if (conn.aliasesOut.size < conn.clientTopicAliasMaximum) {
+      // Recorded by writePublish once the packet is really sent, not when it is withheld.
       props.topicAlias = conn.aliasesOut.size + 1
-      conn.aliasesOut.set(m.topic, props.topicAlias)
     }
   }
   return props

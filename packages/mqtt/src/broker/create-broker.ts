@@ -49,7 +49,7 @@ export interface Broker {
   /** Cuts every connection of an identity at once (e.g. a revoked device); returns how many. */
   disconnectIdentity(
     identityId: string,
-    options?: { reasonCode?: number; discardSessions?: boolean },
+    options?: { reasonCode?: number; discardSessions?: boolean; publishWill?: boolean },
   ): number
   readonly metrics: Readonly<BrokerMetrics>
   /** Connected clients now. */

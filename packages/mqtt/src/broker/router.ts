@@ -19,8 +19,6 @@ interface ClientMatch {
  */
 export class Router {
   private readonly core: BrokerCore
-  /** Reused per message: routing never re-enters itself. */
-  private readonly matches = new Map<string, ClientMatch>()
   private readonly cursors = new Map<string, number>()
 
   constructor(core: BrokerCore) {
@@ -28,7 +26,8 @@ export class Router {
   }
 
   route(message: BrokerMessage): void {
-    const matches = this.matches
+    // A fresh map per message: delivering may (rarely) route again, e.g. a will.
+    const matches = new Map<string, ClientMatch>()
     this.core.tree.forEachMatch(message.topic, (clientId, sub) => {
       if (sub.noLocal && clientId === message.publisherClientId) return
       const seen = matches.get(clientId)
@@ -56,7 +55,6 @@ export class Router {
         ...(match.subscriptionIds === undefined ? {} : { subscriptionIds: match.subscriptionIds }),
       })
     }
-    matches.clear()
     this.core.tree.forEachSharedMatch(message.topic, (key, members) => {
       const chosen = this.pick(key, members, undefined)
       if (chosen !== undefined)

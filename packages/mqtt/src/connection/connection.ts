@@ -18,6 +18,9 @@ import { dispatchPacket } from './dispatch.js'
 import { InOrderAcks } from './in-order-acks.js'
 import { reason } from './reason-codes.js'
 
+/** Bytes waiting in the socket above which the outbox holds QoS 1/2 messages back until 'drain'. */
+const outboxPauseBytes = 1_048_576
+
 /** Why a connection ends, and whether the client's will is published (MQTT 5 §3.1.2.5). */
 export interface CloseOptions {
   /** MQTT 5 reason code for a server-sent DISCONNECT; nothing is sent when absent or on 3.1.1. */
@@ -53,6 +56,8 @@ export class Connection implements SessionHolder, OutboxLink {
   readonly aliasesOut = new Map<string, number>()
   /** QoS 1/2 PUBLISH received and not yet acknowledged, against our Receive Maximum. */
   inboundUnacked = 0
+  /** MQTT 5 Request Problem Information: false asks for no reason strings on acks [MQTT-3.1.2-29]. */
+  requestProblemInformation = true
   /** Orders routing behind asynchronous onPublish hooks, so messages keep their order [MQTT-4.6.0-5]. */
   routeChain: Promise<void> | undefined
   private readonly reader: FrameReader
@@ -78,6 +83,14 @@ export class Connection implements SessionHolder, OutboxLink {
       core.options.limits.connectTimeoutSec * 1000,
     )
     this.keepAliveTimer.unref()
+    core.connections.add(this)
+    // A socket that drained can take the messages the outbox held back.
+    stream.on('drain', () => this.session?.outbox.pump())
+  }
+
+  /** True while the socket holds more unsent bytes than the outbox should add to. */
+  get backedUp(): boolean {
+    return this.stream.writableLength > outboxPauseBytes
   }
 
   private onFrame(frame: Buffer): void {
@@ -161,20 +174,23 @@ export class Connection implements SessionHolder, OutboxLink {
     if (!this.corked) {
       this.corked = true
       this.stream.cork()
-      process.nextTick(() => {
-        this.corked = false
-        this.stream.uncork()
-      })
+      process.nextTick(() => this.uncork())
     }
     this.stream.write(buffer)
-    if (this.stream.writableLength > this.core.options.limits.maxWriteBufferBytes) {
-      this.core.metrics.limitBreaches++
-      this.log.warn(
-        { clientId: this.clientId, buffered: this.stream.writableLength },
-        'slow client disconnected',
-      )
-      this.close('the client reads too slowly', { publishWill: true })
-    }
+  }
+
+  /**
+   * Sends what this turn wrote. The slow-client check runs here, after the batch left, never
+   * inside routing: a cut connection publishes its will, which must not re-enter the router.
+   */
+  private uncork(): void {
+    this.corked = false
+    this.stream.uncork()
+    const buffered = this.stream.writableLength
+    if (buffered <= this.core.options.limits.maxWriteBufferBytes || this.state === 'closed') return
+    this.core.metrics.limitBreaches++
+    this.log.warn({ clientId: this.clientId, buffered }, 'slow client disconnected')
+    this.close('the client reads too slowly', { publishWill: true })
   }
 
   sendPublish(delivery: Delivery, packetId: number | undefined, dup: boolean): boolean {

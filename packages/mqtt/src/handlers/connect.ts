@@ -79,7 +79,9 @@ function onAuthenticated(
   if (will !== undefined && 'reasonCode' in will) return refuse(conn, will.reasonCode, will.why)
   conn.will = will
   const properties = packet.properties ?? {}
-  conn.receiveMaximum = properties.receiveMaximum ?? 65_535
+  // The client's Receive Maximum, but never more in flight than our own bound.
+  conn.receiveMaximum = Math.min(properties.receiveMaximum ?? 65_535, limits.maxInflightOut)
+  conn.requestProblemInformation = properties.requestProblemInformation !== false
   conn.clientMaxPacketBytes = properties.maximumPacketSize ?? Number.POSITIVE_INFINITY
   conn.clientTopicAliasMaximum = properties.topicAliasMaximum ?? 0
   const requested =

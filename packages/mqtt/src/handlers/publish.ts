@@ -4,6 +4,7 @@ import type { Connection } from '../connection/connection.js'
 import { reason } from '../connection/reason-codes.js'
 import type { BrokerMessage } from '../message.js'
 import { messageFromPublish } from './message-from-publish.js'
+import { reasonString } from './reason-string.js'
 
 /**
  * PUBLISH from a client (MQTT 5 §3.3): resolve the topic alias, validate, enforce the receive
@@ -56,6 +57,7 @@ export function handlePublish(conn: Connection, packet: IPublishPacket): void {
       packet,
       undefined,
       'reasonCode' in denial ? (denial.reasonCode ?? reason.notAuthorized) : reason.notAuthorized,
+      denial.reason ?? 'not authorized',
     )
   }
   const message = messageFromPublish({ ...packet, topic }, conn.clientId, conn.core.clock())
@@ -128,6 +130,7 @@ function acknowledge(
   packet: IPublishPacket,
   durable: Promise<void> | undefined,
   code: number,
+  why?: string,
 ): void {
   if (packet.qos === 0) return
   const id = packet.messageId ?? 0
@@ -138,7 +141,10 @@ function acknowledge(
     session.store?.putIncomingQos2(session.clientId, id)
     ready = conn.core.persistence.barrier() ?? durable
   }
-  const withCode = conn.version === 5 && code !== reason.success ? { reasonCode: code } : {}
+  const withCode =
+    conn.version === 5 && code !== reason.success
+      ? { reasonCode: code, ...reasonString(conn, why) }
+      : {}
   conn.acks.add(
     ready,
     () => {

@@ -2,6 +2,7 @@ import { checkTopic, parseSharedFilter } from '@strata/protocol'
 import type { ISubscribePacket, ISubscription } from 'mqtt-packet'
 import type { Connection } from '../connection/connection.js'
 import { reason } from '../connection/reason-codes.js'
+import { reasonString } from './reason-string.js'
 import type { Subscription } from '../topics/subscription.js'
 
 /**
@@ -18,6 +19,7 @@ export function handleSubscribe(conn: Connection, packet: ISubscribePacket): voi
   }
   const granted: number[] = []
   const retainedFor: { subscription: Subscription; isNew: boolean }[] = []
+  const refusals: { filter: string; why: string }[] = []
   for (const requested of packet.subscriptions) {
     if (requested.nl === true && requested.topic.startsWith('$share/')) {
       // [MQTT-3.8.3-4] No Local on a shared subscription is a protocol error.
@@ -25,10 +27,13 @@ export function handleSubscribe(conn: Connection, packet: ISubscribePacket): voi
     }
     const outcome = subscribeOne(conn, requested, subscriptionId)
     granted.push(outcome.code)
+    if (outcome.why !== undefined) refusals.push({ filter: requested.topic, why: outcome.why })
     if (outcome.subscription !== undefined)
       retainedFor.push({ subscription: outcome.subscription, isNew: outcome.isNew })
   }
-  conn.send({ cmd: 'suback', messageId: packet.messageId ?? 0, granted })
+  const why =
+    conn.version === 5 && refusals.length > 0 ? reasonString(conn, describeRefusals(refusals)) : {}
+  conn.send({ cmd: 'suback', messageId: packet.messageId ?? 0, granted, ...why })
   for (const { subscription, isNew } of retainedFor)
     conn.core.sendRetained(session, subscription, isNew)
 }
@@ -37,12 +42,12 @@ function subscribeOne(
   conn: Connection,
   requested: ISubscription,
   subscriptionId: number | undefined,
-): { code: number; subscription?: Subscription; isNew: boolean } {
+): { code: number; subscription?: Subscription; isNew: boolean; why?: string } {
   const { core } = conn
   const session = conn.session
   const refuse = (code: number, why: string) => {
     conn.log.info({ filter: requested.topic, code, why }, 'subscription refused')
-    return { code: conn.version === 5 ? code : 0x80, isNew: false }
+    return { code: conn.version === 5 ? code : 0x80, isNew: false, why }
   }
   if (session === undefined || conn.client === undefined)
     return refuse(reason.unspecifiedError, 'no session')
@@ -80,4 +85,10 @@ function subscribeOne(
   }
   core.addSubscription(session, subscription)
   return { code: qos, subscription, isNew: !exists }
+}
+
+/** One refusal reads as its reason; several name their filters. */
+function describeRefusals(refusals: readonly { filter: string; why: string }[]): string {
+  if (refusals.length === 1) return refusals[0]?.why ?? ''
+  return refusals.map((r) => `${r.filter}: ${r.why}`).join('; ')
 }

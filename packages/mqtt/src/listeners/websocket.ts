@@ -45,6 +45,9 @@ export async function listenWebSocket(
     const stream = createWebSocketStream(ws)
     streams.add(stream)
     stream.on('error', () => stream.destroy())
+    // ws's stream neither auto-destroys nor emits 'close' when the socket goes: make it.
+    stream.on('end', () => stream.destroy())
+    ws.on('close', () => stream.destroy())
     broker.handle(stream, {
       remoteAddress: request.socket.remoteAddress ?? 'unknown',
       listener: url,

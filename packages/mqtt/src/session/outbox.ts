@@ -23,6 +23,8 @@ interface Entry extends Delivery {
 export interface OutboxLink {
   /** The client's Receive Maximum: how many QoS 1/2 PUBLISH may await its acknowledgement. */
   readonly receiveMaximum: number
+  /** True while the socket is full: the outbox waits for it to drain before sending more. */
+  readonly backedUp: boolean
   /** Writes a PUBLISH; false when it was discarded (over the client's Maximum Packet Size). */
   sendPublish(delivery: Delivery, packetId: number | undefined, dup: boolean): boolean
   sendPubrel(packetId: number): void
@@ -127,7 +129,7 @@ export class Outbox {
   pump(): void {
     const link = this.link
     if (link === undefined) return
-    while (this.inflight.size < link.receiveMaximum && this.queuedCount > 0) {
+    while (this.inflight.size < link.receiveMaximum && this.queuedCount > 0 && !link.backedUp) {
       const entry = this.queue[this.queueHead]
       if (entry === undefined) break
       const expiresAt = entry.message.expiresAtMs
@@ -184,10 +186,21 @@ export class Outbox {
     return true
   }
 
-  /** Removes and returns the queued messages that came through shared subscriptions, for another member. */
-  takeShared(): Delivery[] {
+  /**
+   * Removes and returns the messages that came through shared subscriptions, for another member:
+   * the queued ones, and with `inflight` also those sent but unacknowledged (the session is
+   * ending, so they would be lost; MQTT 5 §4.8.2 says they should go to another member).
+   */
+  takeShared(options: { inflight: boolean } = { inflight: false }): Delivery[] {
     const kept: Entry[] = []
     const taken: Delivery[] = []
+    if (options.inflight) {
+      for (const entry of [...this.inflight.values()].sort((a, b) => a.seq - b.seq)) {
+        if (entry.shareKey === undefined || entry.state === 'released') continue
+        this.complete(entry)
+        taken.push(entry)
+      }
+    }
     for (let i = this.queueHead; i < this.queue.length; i++) {
       const entry = this.queue[i]
       if (entry === undefined) continue
