@@ -98,13 +98,7 @@ function addBroker(parent: Command, out: Output, stdin: NodeJS.ReadableStream | 
     .argument('<user>', 'the user name')
     .option('-D, --delete', 'remove the user instead')
     .action(async (file: string, user: string, opts: { delete?: boolean; json?: boolean }) => {
-      await runPasswd(
-        file,
-        user,
-        opts,
-        out,
-        (stdin ?? process.stdin),
-      )
+      await runPasswd(file, user, opts, out, stdin ?? process.stdin)
     })
 }
 

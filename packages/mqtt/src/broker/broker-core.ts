@@ -1,5 +1,7 @@
 import type { IPublishPacket } from 'mqtt-packet'
 import type { Logger } from 'pino'
+import { parseSharedFilter, topicMatches } from '@strata/protocol'
+import { SharedPacketParser } from '../codec/packet-codec.js'
 import type { Connection } from '../connection/connection.js'
 import { reason } from '../connection/reason-codes.js'
 import type { BrokerHooks, ClientIdentity } from '../hooks/broker-hooks.js'
@@ -36,6 +38,7 @@ export class BrokerCore {
   readonly retained = new RetainedIndex()
   readonly persistence: Persistence
   readonly router: Router
+  readonly packetParser = new SharedPacketParser()
   private readonly connectRate: RateLimiter
   private readonly expirySweep: NodeJS.Timeout
   closing = false
@@ -147,6 +150,7 @@ export class BrokerCore {
     session.holder = conn
     session.disconnectedAtMs = undefined
     session.saveMeta()
+    if (present) this.reauthorize(session, conn)
     return { session, present }
   }
 
@@ -230,6 +234,34 @@ export class BrokerCore {
         this.endSession(session)
       }
     }
+  }
+
+  /**
+   * Asks the authoriser again about every subscription of a resumed session: a permission
+   * revoked while the client was away ends its subscription (Mosquitto CVE-2021-34434).
+   */
+  private reauthorize(session: Session, conn: Connection): void {
+    const client = conn.client
+    if (this.hooks.authorizeSubscribe === undefined || client === undefined) return
+    const revoked: string[] = []
+    for (const subscription of [...session.subscriptions.values()]) {
+      if (this.hooks.authorizeSubscribe(client, subscription.filter, subscription.qos).allowed)
+        continue
+      this.removeSubscription(session, subscription.filter)
+      revoked.push(innerFilter(subscription.filter))
+      this.log.info(
+        { clientId: session.clientId, filter: subscription.filter },
+        'subscription revoked',
+      )
+    }
+    if (revoked.length === 0) return
+    // What was queued through a revoked subscription, and no remaining one, is not delivered.
+    const remaining = [...session.subscriptions.keys()].map(innerFilter)
+    session.outbox.dropQueued(
+      (topic) =>
+        revoked.some((f) => topicMatches(f, topic)) &&
+        !remaining.some((f) => topicMatches(f, topic)),
+    )
   }
 
   addSubscription(session: Session, subscription: Subscription): void {
@@ -334,11 +366,29 @@ export class BrokerCore {
       })
       count++
     }
+    if (options.discardSessions === true) this.discardRetainedOf(identityId)
     if (options.discardSessions === true) {
       for (const session of [...this.sessions.values()])
         if (session.identity?.id === identityId) this.discardSession(session)
     }
     return count
+  }
+
+  /**
+   * Removes the retained messages an identity's clients published, so a revoked publisher's
+   * state stops reaching new subscribers (Mosquitto CVE-2018-12546). Its clients are the client
+   * ids of its sessions and, for devices whose client id is their identity, the id itself.
+   */
+  private discardRetainedOf(identityId: string): void {
+    const clientIds = new Set([identityId])
+    for (const session of this.sessions.values())
+      if (session.identity?.id === identityId) clientIds.add(session.clientId)
+    for (const message of [...this.retained.values()]) {
+      if (message.publisherClientId === undefined || !clientIds.has(message.publisherClientId))
+        continue
+      this.retained.delete(message.topic)
+      this.persistence.deleteRetained(message.topic)
+    }
   }
 
   stop(): void {
@@ -392,4 +442,10 @@ function asBuffer(bytes: Uint8Array): Buffer {
   return Buffer.isBuffer(bytes)
     ? bytes
     : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)
+}
+
+/** The filter inside a `$share/{group}/` prefix, or the filter itself. */
+function innerFilter(filter: string): string {
+  const shared = parseSharedFilter(filter)
+  return shared !== undefined && 'filter' in shared ? shared.filter : filter
 }

@@ -1,6 +1,8 @@
 /** Why a byte stream could not be split into MQTT packets. */
 export type FrameError =
-  { readonly kind: 'too-large'; readonly bytes: number } | { readonly kind: 'malformed-length' }
+  | { readonly kind: 'too-large'; readonly bytes: number }
+  | { readonly kind: 'not-connect'; readonly firstByte: number }
+  | { readonly kind: 'malformed-length' }
 
 /**
  * Splits a byte stream into whole MQTT control packets (fixed header + remaining length, MQTT 5
@@ -11,6 +13,9 @@ export type FrameError =
 export class FrameReader {
   private buffer: Buffer = Buffer.alloc(0)
   private failed = false
+  /** Until the first packet, only a CONNECT, and no larger than this (Mosquitto CVE-2023-0809). */
+  private awaitingConnect = true
+  private readonly maxConnectBytes: number
   private readonly maxPacketBytes: number
   private readonly onFrame: (frame: Buffer) => void
   private readonly onError: (error: FrameError) => void
@@ -23,6 +28,7 @@ export class FrameReader {
     this.maxPacketBytes = maxPacketBytes
     this.onFrame = onFrame
     this.onError = onError
+    this.maxConnectBytes = Math.min(maxPacketBytes, 262_144)
   }
 
   /** A getter, not the field: `onFrame` may stop the reader, which narrowing cannot see. */
@@ -46,6 +52,7 @@ export class FrameReader {
       if (size === undefined || this.buffer.length - offset < size) break
       const frame = this.buffer.subarray(offset, offset + size)
       offset += size
+      this.awaitingConnect = false
       this.onFrame(frame)
     }
     if (this.stopped) return
@@ -55,6 +62,13 @@ export class FrameReader {
   /** Total size of the packet at `offset`, or undefined while its header is incomplete. */
   private frameSize(offset: number): number | undefined {
     const available = this.buffer.length - offset
+    const first = this.buffer[offset] ?? 0
+    // [MQTT-3.1.0-1] the first packet must be CONNECT: refuse anything else before buffering it.
+    if (this.awaitingConnect && available > 0 && first !== 0x10) {
+      this.fail({ kind: 'not-connect', firstByte: first })
+      return undefined
+    }
+    const limit = this.awaitingConnect ? this.maxConnectBytes : this.maxPacketBytes
     let remaining = 0
     let multiplier = 1
     // [MQTT-1.5.5] the variable byte integer has at most 4 bytes.
@@ -64,7 +78,7 @@ export class FrameReader {
       remaining += (byte & 0x7f) * multiplier
       if ((byte & 0x80) === 0) {
         const total = 1 + i + remaining
-        if (total <= this.maxPacketBytes) return total
+        if (total <= limit) return total
         this.fail({ kind: 'too-large', bytes: total })
         return undefined
       }

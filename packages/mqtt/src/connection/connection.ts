@@ -39,8 +39,7 @@ export class Connection implements SessionHolder, OutboxLink {
   readonly core: BrokerCore
   readonly stream: Duplex
   readonly info: ConnectionInfo
-  log: Logger
-  readonly decoder = new PacketDecoder()
+  readonly decoder: PacketDecoder
   readonly acks = new InOrderAcks()
   state: 'awaiting-connect' | 'authenticating' | 'connected' | 'closed' = 'awaiting-connect'
   version: ProtocolVersion = 4
@@ -52,8 +51,8 @@ export class Connection implements SessionHolder, OutboxLink {
   receiveMaximum = 65_535
   clientMaxPacketBytes = Number.POSITIVE_INFINITY
   clientTopicAliasMaximum = 0
-  readonly aliasesIn = new Map<number, string>()
-  readonly aliasesOut = new Map<string, number>()
+  private aliasesInMap: Map<number, string> | undefined
+  private aliasesOutMap: Map<string, number> | undefined
   /** QoS 1/2 PUBLISH received and not yet acknowledged, against our Receive Maximum. */
   inboundUnacked = 0
   /** MQTT 5 Request Problem Information: false asks for no reason strings on acks [MQTT-3.1.2-29]. */
@@ -64,12 +63,13 @@ export class Connection implements SessionHolder, OutboxLink {
   private readonly heldFrames: Buffer[] = []
   private keepAliveTimer: NodeJS.Timeout | undefined
   private corked = false
+  private logger: Logger | undefined
 
   constructor(core: BrokerCore, stream: Duplex, info: ConnectionInfo) {
     this.core = core
     this.stream = stream
     this.info = info
-    this.log = core.log.child({ remote: info.remoteAddress })
+    this.decoder = new PacketDecoder(core.packetParser)
     this.reader = new FrameReader(
       core.options.limits.maxPacketBytes,
       (f) => this.onFrame(f),
@@ -86,6 +86,28 @@ export class Connection implements SessionHolder, OutboxLink {
     core.connections.add(this)
     // A socket that drained can take the messages the outbox held back.
     stream.on('drain', () => this.session?.outbox.pump())
+  }
+
+  /**
+   * This connection's logger, made on first use: a pino child per idle connection would cost
+   * more memory than the rest of the connection.
+   */
+  get log(): Logger {
+    this.logger ??= this.core.log.child({
+      remote: this.info.remoteAddress,
+      ...(this.clientId === '' ? {} : { clientId: this.clientId }),
+    })
+    return this.logger
+  }
+
+  /** Topic aliases the client set (MQTT 5 §3.3.2.3.4); made on first use, as most clients set none. */
+  get aliasesIn(): Map<number, string> {
+    return (this.aliasesInMap ??= new Map())
+  }
+
+  /** Topic aliases we set towards the client. */
+  get aliasesOut(): Map<string, number> {
+    return (this.aliasesOutMap ??= new Map())
   }
 
   /** True while the socket holds more unsent bytes than the outbox should add to. */
@@ -105,8 +127,11 @@ export class Connection implements SessionHolder, OutboxLink {
     try {
       packet = this.decoder.decode(frame)
     } catch (err) {
-      if (!(err instanceof PacketDecodeError)) throw err
-      this.protocolViolation(reason.malformedPacket, err.message)
+      if (this.state === 'awaiting-connect' && refuseUnsupportedLevel(this, frame)) return
+      this.protocolViolation(
+        reason.malformedPacket,
+        err instanceof PacketDecodeError ? err.message : 'malformed packet',
+      )
       return
     }
     try {
@@ -128,7 +153,11 @@ export class Connection implements SessionHolder, OutboxLink {
   }
 
   private onFrameError(error: FrameError): void {
-    if (error.kind === 'too-large') {
+    if (error.kind === 'not-connect') {
+      this.close(`packet type ${String(error.firstByte >> 4)} before CONNECT`, {
+        publishWill: false,
+      })
+    } else if (error.kind === 'too-large') {
       this.core.metrics.limitBreaches++
       this.log.warn(
         { bytes: error.bytes, limit: this.core.options.limits.maxPacketBytes },
@@ -163,7 +192,19 @@ export class Connection implements SessionHolder, OutboxLink {
   /** Writes a packet; writes of one event-loop turn go out in one batch. */
   send(packet: Packet): void {
     if (this.state === 'closed' || this.stream.destroyed) return
-    this.writeBuffer(encodePacket(packet, this.version))
+    this.writeBuffer(this.encodeWithin(packet))
+  }
+
+  /**
+   * Encodes a packet, dropping its Reason String and User Properties when they would take it
+   * over the client's Maximum Packet Size [MQTT-3.1.2-24, MQTT-3.4.2-2].
+   */
+  private encodeWithin(packet: Packet): Buffer {
+    const bytes = encodePacket(packet, this.version)
+    const props = (packet as { properties?: Record<string, unknown> }).properties
+    if (bytes.length <= this.clientMaxPacketBytes || props === undefined) return bytes
+    const { reasonString: _reason, userProperties: _user, ...rest } = props
+    return encodePacket({ ...packet, properties: rest } as Packet, this.version)
   }
 
   encode(packet: Packet): Buffer {
@@ -226,7 +267,7 @@ export class Connection implements SessionHolder, OutboxLink {
           ? {}
           : { properties: { reasonString: options.reasonString.slice(0, 256) } }
       this.stream.write(
-        encodePacket({ cmd: 'disconnect', reasonCode: options.reasonCode, ...properties }, 5),
+        this.encodeWithin({ cmd: 'disconnect', reasonCode: options.reasonCode, ...properties }),
       )
     }
     this.stream.end()
@@ -234,4 +275,21 @@ export class Connection implements SessionHolder, OutboxLink {
     setTimeout(() => this.stream.destroy(), 1000).unref()
     this.core.connectionClosed(this, why, options.publishWill && wasConnected)
   }
+}
+
+/**
+ * [MQTT-3.1.2-2] a CONNECT with a protocol level we do not speak gets CONNACK 0x01 (the 3.1.1
+ * form, which every client version can read), then the connection closes.
+ */
+function refuseUnsupportedLevel(conn: Connection, frame: Buffer): boolean {
+  let at = 1
+  while (((frame[at] ?? 0) & 0x80) !== 0) at++
+  at++
+  if (frame.length < at + 2) return false
+  const nameLength = frame.readUInt16BE(at)
+  const level = (frame[at + 2 + nameLength] ?? 0) & 0x7f
+  if (frame.length <= at + 2 + nameLength || level === 3 || level === 4 || level === 5) return false
+  conn.writeBuffer(Buffer.from([0x20, 0x02, 0x00, 0x01]))
+  conn.close(`unsupported protocol level ${String(level)}`, { publishWill: false })
+  return true
 }

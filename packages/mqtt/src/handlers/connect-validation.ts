@@ -31,6 +31,18 @@ export function validateConnect(
       why: 'an empty client id needs clean session',
     }
   }
+  if (packet.username?.includes('\u0000') === true)
+    return { reasonCode: reason.malformedPacket, why: 'user name contains NUL' }
+  // [MQTT-3.1.2-22] 3.1.1: a password needs a user name.
+  if (conn.version !== 5 && packet.password !== undefined && packet.username === undefined) {
+    return { reasonCode: reason.malformedPacket, why: 'a password without a user name' }
+  }
+  const will = packet.will?.properties as Record<string, unknown> | undefined
+  // A will carries message properties only (MQTT 5 §3.1.3.2; Mosquitto CVE-2023-3592).
+  if (will !== undefined && ('subscriptionIdentifier' in will || 'topicAlias' in will)) {
+    return { reasonCode: reason.malformedPacket, why: 'will properties a will may not carry' }
+  }
+  if ((packet.will?.qos ?? 0) > 2) return { reasonCode: reason.malformedPacket, why: 'will QoS 3' }
   if (clientId.includes('\u0000'))
     return { reasonCode: reason.clientIdentifierNotValid, why: 'client id contains NUL' }
   const p = packet.properties

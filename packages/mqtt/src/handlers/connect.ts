@@ -13,6 +13,8 @@ export function handleConnect(conn: Connection, packet: IConnectPacket): void {
   const version = packet.protocolVersion ?? 4
   conn.version = version
   conn.decoder.setProtocolVersion(version)
+  // Known before any answer, so even a refusing CONNACK respects it [MQTT-3.2.2-19].
+  conn.clientMaxPacketBytes = packet.properties?.maximumPacketSize ?? Number.POSITIVE_INFINITY
   const problem = validateConnect(conn, packet)
   if (problem !== undefined) return refuse(conn, problem.reasonCode, problem.why)
   const admission = conn.core.admit()
@@ -74,7 +76,6 @@ function onAuthenticated(
   const clientId = assigned ?? packet.clientId
   conn.clientId = clientId
   conn.client = { clientId, identity: result.identity, protocolVersion: conn.version }
-  conn.log = conn.log.child({ clientId })
   const will = buildWill(conn, packet)
   if (will !== undefined && 'reasonCode' in will) return refuse(conn, will.reasonCode, will.why)
   conn.will = will
@@ -153,6 +154,11 @@ function connack(
 
 /** Answers CONNACK with a refusal and closes [MQTT-3.2.2-5]; 3.1.1 gets its return code. */
 export function refuse(conn: Connection, reasonCode: number, why: string): void {
+  // [MQTT-3.1.4-1] a malformed CONNECT on 3.1.1 is closed without CONNACK (it has no code for it).
+  if (conn.version !== 5 && reasonCode === reason.malformedPacket) {
+    conn.close(`refused: ${why}`, { publishWill: false })
+    return
+  }
   const packet: IConnackPacket =
     conn.version === 5
       ? {

@@ -30,7 +30,14 @@ export function handlePublish(conn: Connection, packet: IPublishPacket): void {
     return conn.protocolViolation(reason.retainNotSupported, 'retain is not supported')
   const id = packet.messageId ?? 0
   if (packet.qos > 0) {
-    if (conn.inboundUnacked >= options.limits.receiveMaximum) {
+    // [MQTT-2.2.1-3] a QoS 1/2 PUBLISH needs a non-zero packet identifier.
+    if (id === 0)
+      return conn.protocolViolation(
+        reason.protocolError,
+        'QoS 1/2 PUBLISH with packet identifier 0',
+      )
+    // Receive Maximum is an MQTT 5 agreement; a 3.1.1 client never heard of it [MQTT-4.3.3-2].
+    if (conn.version === 5 && conn.inboundUnacked >= options.limits.receiveMaximum) {
       return conn.protocolViolation(
         reason.receiveMaximumExceeded,
         'more unacknowledged QoS 1/2 PUBLISH than Receive Maximum',

@@ -13,6 +13,11 @@ import type { Subscription } from '../topics/subscription.js'
 export function handleSubscribe(conn: Connection, packet: ISubscribePacket): void {
   const session = conn.session
   if (session === undefined) return
+  // [MQTT-2.2.1-3] a packet identifier is non-zero; [MQTT-3.8.3-2] at least one filter.
+  if ((packet.messageId ?? 0) === 0)
+    return conn.protocolViolation(reason.protocolError, 'SUBSCRIBE with packet identifier 0')
+  if (packet.subscriptions.length === 0)
+    return conn.protocolViolation(reason.protocolError, 'SUBSCRIBE without a topic filter')
   const subscriptionId = packet.properties?.subscriptionIdentifier
   if (subscriptionId === 0 || Array.isArray(subscriptionId)) {
     return conn.protocolViolation(reason.protocolError, 'invalid subscription identifier')

@@ -42,6 +42,14 @@ export async function listenWebSocket(
     handleProtocols: (protocols) => (protocols.has('mqtt') ? 'mqtt' : false),
   })
   wss.on('connection', (ws, request: IncomingMessage) => {
+    // [MQTT-6.0.0-1] MQTT travels in binary frames: a text frame closes the connection. This
+    // listener runs before the stream's own, so the text never reaches the broker.
+    ws.on('message', (_data, isBinary) => {
+      if (!isBinary) {
+        stream.destroy()
+        ws.terminate()
+      }
+    })
     const stream = createWebSocketStream(ws)
     streams.add(stream)
     stream.on('error', () => stream.destroy())

@@ -216,6 +216,20 @@ export class Outbox {
     return taken
   }
 
+  /** Drops the queued (not yet sent) messages whose topic `reject` says no to. */
+  dropQueued(reject: (topic: string) => boolean): void {
+    const kept: Entry[] = []
+    for (let i = this.queueHead; i < this.queue.length; i++) {
+      const entry = this.queue[i]
+      if (entry === undefined) continue
+      if (reject(entry.message.topic)) this.forget(entry)
+      else kept.push(entry)
+    }
+    this.queue.length = 0
+    this.queueHead = 0
+    this.queue.push(...kept)
+  }
+
   private shiftQueued(): Entry | undefined {
     const entry = this.queue[this.queueHead]
     if (entry === undefined) return undefined
