@@ -74,3 +74,28 @@ export function trackStreams(): { add(stream: Duplex): void; destroyAll(): void 
 export function closeServer(server: { close(cb: (err?: Error) => void): unknown }): Promise<void> {
   return new Promise((resolve) => server.close(() => resolve()))
 }
+
+/**
+ * A listener over a `net`/`tls`/`http` server: `close()` stops accepting, cuts the streams it
+ * accepted (after `beforeClose`, e.g. terminating WebSockets) and runs once however often called.
+ */
+export function serverListener(
+  server: { close(cb: (err?: Error) => void): unknown },
+  streams: { destroyAll(): void },
+  where: { host: string; port: number; url: string },
+  beforeClose?: () => Promise<void>,
+): Listener {
+  let closed: Promise<void> | undefined
+  return {
+    ...where,
+    close: () => {
+      closed ??= (async () => {
+        const done = closeServer(server)
+        streams.destroyAll()
+        await beforeClose?.()
+        await done
+      })()
+      return closed
+    },
+  }
+}

@@ -1,7 +1,7 @@
 import { createServer } from 'node:net'
 import type { Broker } from '../broker/create-broker.js'
 import {
-  closeServer,
+  serverListener,
   listenOn,
   trackStreams,
   type ListenAddress,
@@ -27,18 +27,5 @@ export async function listenTcp(
   })
   const { host, port } = await listenOn(server, address, 'MQTT', address.flagHint ?? '--mqtt-port')
   const url = `mqtt://${host}:${String(port)}`
-  let closed: Promise<void> | undefined
-  return {
-    host,
-    port,
-    url,
-    close: () => {
-      closed ??= (async () => {
-        const done = closeServer(server)
-        streams.destroyAll()
-        await done
-      })()
-      return closed
-    },
-  }
+  return serverListener(server, streams, { host, port, url })
 }

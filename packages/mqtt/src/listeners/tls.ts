@@ -2,7 +2,7 @@ import { createServer, type TLSSocket } from 'node:tls'
 import type { Broker } from '../broker/create-broker.js'
 import { MqttError } from '../errors.js'
 import {
-  closeServer,
+  serverListener,
   listenOn,
   trackStreams,
   type ListenAddress,
@@ -79,18 +79,5 @@ export async function listenTls(
     address.flagHint ?? '--mqtts-port',
   )
   const url = `mqtts://${host}:${String(port)}`
-  let closed: Promise<void> | undefined
-  return {
-    host,
-    port,
-    url,
-    close: () => {
-      closed ??= (async () => {
-        const done = closeServer(server)
-        streams.destroyAll()
-        await done
-      })()
-      return closed
-    },
-  }
+  return serverListener(server, streams, { host, port, url })
 }

@@ -3,7 +3,7 @@ import { createServer as createHttpsServer } from 'node:https'
 import { WebSocketServer, createWebSocketStream } from 'ws'
 import type { Broker } from '../broker/create-broker.js'
 import {
-  closeServer,
+  serverListener,
   listenOn,
   trackStreams,
   type ListenAddress,
@@ -63,19 +63,8 @@ export async function listenWebSocket(
   })
   const { host, port } = await listenOn(http, address, 'WebSocket', address.flagHint ?? '--ws-port')
   const url = `${address.tls === undefined ? 'ws' : 'wss'}://${host}:${String(port)}${path}`
-  let closed: Promise<void> | undefined
-  return {
-    host,
-    port,
-    url,
-    close: () => {
-      closed ??= (async () => {
-        for (const client of wss.clients) client.terminate()
-        streams.destroyAll()
-        await new Promise<void>((resolve) => wss.close(() => resolve()))
-        await closeServer(http)
-      })()
-      return closed
-    },
-  }
+  return serverListener(http, streams, { host, port, url }, async () => {
+    for (const client of wss.clients) client.terminate()
+    await new Promise<void>((resolve) => wss.close(() => resolve()))
+  })
 }
