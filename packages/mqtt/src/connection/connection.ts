@@ -270,6 +270,9 @@ export class Connection implements SessionHolder, OutboxLink {
         this.encodeWithin({ cmd: 'disconnect', reasonCode: options.reasonCode, ...properties }),
       )
     }
+    // Stop reading: a client refused on its first byte may still be sending megabytes, and each
+    // chunk read would be a Buffer held for nothing (Mosquitto CVE-2023-0809).
+    this.stream.pause()
     this.stream.end()
     // A client that never reads would keep the socket half-open: give the FIN a moment, then cut.
     setTimeout(() => this.stream.destroy(), 1000).unref()
