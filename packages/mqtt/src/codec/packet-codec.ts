@@ -1,5 +1,6 @@
 import { isUtf8 } from 'node:buffer'
 import mqttPacket, { type Packet } from 'mqtt-packet'
+import { decodeShortAck, encodeShortAck } from './ack-codec.js'
 import { checkProperties, clientProperties } from './property-check.js'
 
 export type ProtocolVersion = 3 | 4 | 5
@@ -80,6 +81,8 @@ export class PacketDecoder {
 
   /** Decodes one whole frame. Throws PacketDecodeError when it is malformed. */
   decode(frame: Buffer): Packet {
+    const ack = decodeShortAck(frame)
+    if (ack !== undefined) return ack
     const { packet, error } = this.shared.parse(frame, this.version)
     if (error !== undefined) throw new PacketDecodeError(`malformed packet: ${error.message}`)
     if (packet === undefined)
@@ -209,5 +212,7 @@ function headerLength(frame: Buffer): number {
 
 /** Encodes a packet for a connection of the given version. */
 export function encodePacket(packet: Packet, version: ProtocolVersion): Buffer {
+  const ack = encodeShortAck(packet, version)
+  if (ack !== undefined) return ack
   return mqttPacket.generate(packet, { protocolVersion: version })
 }
