@@ -279,7 +279,7 @@ export class BrokerCore {
 
   /** Retained messages for a new subscription, per its Retain Handling (MQTT 5 §3.8.3.1). */
   sendRetained(session: Session, subscription: Subscription, isNew: boolean): void {
-    if (subscription.filter.startsWith('$share/')) return // [MQTT-3.8.4-?] not for shared subscriptions
+    if (subscription.filter.startsWith('$share/')) return // (MQTT 5 §3.8.4) not for shared subscriptions
     if (subscription.retainHandling === 2 || (subscription.retainHandling === 1 && !isNew)) return
     const now = this.clock()
     this.retained.forEachMatch(subscription.filter, (message) => {

@@ -88,7 +88,7 @@ export class PacketDecoder {
     if (packet === undefined)
       throw new PacketDecodeError('malformed packet: the frame holds no whole packet')
     if (this.version === 5 && hasRepeatedProperty(packet)) {
-      // [MQTT-2.2.2-?] each property but User Property appears at most once; mqtt-packet turns a repeat into an array.
+      // (MQTT 5 §2.2.2) each property but User Property appears at most once; mqtt-packet turns a repeat into an array.
       throw new PacketDecodeError('malformed packet: a property appears more than once')
     }
     if (hasUtf8Fields(packet) && !utf8FieldsSafe(frame, packet, this.version)) {

@@ -46,7 +46,7 @@ export function validateConnect(
   if (clientId.includes('\u0000'))
     return { reasonCode: reason.clientIdentifierNotValid, why: 'client id contains NUL' }
   const p = packet.properties
-  // [MQTT-3.1.2-?] Receive Maximum and Maximum Packet Size of 0 are protocol errors.
+  // (MQTT 5 §3.1.2) Receive Maximum and Maximum Packet Size of 0 are protocol errors.
   if (p?.receiveMaximum === 0) return { reasonCode: reason.protocolError, why: 'Receive Maximum 0' }
   if (p?.maximumPacketSize === 0)
     return { reasonCode: reason.protocolError, why: 'Maximum Packet Size 0' }

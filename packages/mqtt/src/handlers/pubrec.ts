@@ -6,7 +6,7 @@ import { reason } from '../connection/reason-codes.js'
 export function handlePubrec(conn: Connection, packet: IPubrecPacket): void {
   const id = packet.messageId ?? 0
   if (conn.session?.outbox.onPubrec(id, packet.reasonCode ?? 0) === true) return
-  // [MQTT-4.3.3-?] answer an unknown id with PUBREL so the client can finish its exchange.
+  // (MQTT 5 §4.3.3) answer an unknown id with PUBREL so the client can finish its exchange.
   conn.send(
     conn.version === 5
       ? { cmd: 'pubrel', messageId: id, reasonCode: reason.packetIdentifierNotFound }

@@ -7,7 +7,7 @@ import type { Subscription } from '../topics/subscription.js'
 
 /**
  * SUBSCRIBE (MQTT 5 §3.8): each filter is validated, counted against the quota and authorised on
- * its own — one refused filter does not refuse the others [MQTT-3.8.4-?]. SUBACK goes first,
+ * its own — one refused filter does not refuse the others (MQTT 5 §3.8.4). SUBACK goes first,
  * then the retained messages the new subscriptions ask for.
  */
 export function handleSubscribe(conn: Connection, packet: ISubscribePacket): void {
