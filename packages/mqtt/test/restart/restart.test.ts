@@ -52,6 +52,8 @@ function setup(): { dir: string; config: string } {
       'listener 0',
       'allow_anonymous true',
       'persistence true',
+      // Above what the test can publish: a full queue drops by policy, which is not what is tested here.
+      'max_queued_messages 1000000',
       `persistence_location ${dir}`,
       'log_dest none',
       '',
