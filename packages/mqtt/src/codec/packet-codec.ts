@@ -204,6 +204,17 @@ function skipField(frame: Buffer, r: { at: number }): void {
   r.at += 2 + frame.readUInt16BE(r.at)
 }
 
+/**
+ * The protocol level byte of a CONNECT frame (bridge bit cleared), read without the parser so an
+ * unsupported level can still be answered [MQTT-3.1.2-2]; undefined when the frame is too short.
+ */
+export function connectProtocolLevel(frame: Buffer): number | undefined {
+  const at = headerLength(frame)
+  if (frame.length < at + 2) return undefined
+  const levelAt = at + 2 + frame.readUInt16BE(at)
+  return levelAt < frame.length ? (frame[levelAt] ?? 0) & 0x7f : undefined
+}
+
 function headerLength(frame: Buffer): number {
   let i = 1
   while (((frame[i] ?? 0) & 0x80) !== 0) i++

@@ -6,6 +6,7 @@ import { FrameReader, type FrameError } from '../codec/frame-reader.js'
 import {
   PacketDecoder,
   PacketDecodeError,
+  connectProtocolLevel,
   encodePacket,
   type ProtocolVersion,
 } from '../codec/packet-codec.js'
@@ -285,13 +286,8 @@ export class Connection implements SessionHolder, OutboxLink {
  * form, which every client version can read), then the connection closes.
  */
 function refuseUnsupportedLevel(conn: Connection, frame: Buffer): boolean {
-  let at = 1
-  while (((frame[at] ?? 0) & 0x80) !== 0) at++
-  at++
-  if (frame.length < at + 2) return false
-  const nameLength = frame.readUInt16BE(at)
-  const level = (frame[at + 2 + nameLength] ?? 0) & 0x7f
-  if (frame.length <= at + 2 + nameLength || level === 3 || level === 4 || level === 5) return false
+  const level = connectProtocolLevel(frame)
+  if (level === undefined || level === 3 || level === 4 || level === 5) return false
   conn.writeBuffer(Buffer.from([0x20, 0x02, 0x00, 0x01]))
   conn.close(`unsupported protocol level ${String(level)}`, { publishWill: false })
   return true

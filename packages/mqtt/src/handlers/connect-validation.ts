@@ -70,10 +70,7 @@ export function buildWill(
   const will = packet.will
   if (will === undefined) return undefined
   const { options, hooks, clock } = conn.core
-  const check = checkTopic(will.topic, 'name', {
-    maxTopicBytes: options.limits.maxTopicBytes,
-    maxTopicLevels: options.limits.maxTopicLevels,
-  })
+  const check = checkTopic(will.topic, 'name', options.limits)
   if (!check.ok) return { reasonCode: reason.topicNameInvalid, why: `will topic: ${check.reason}` }
   const qos = will.qos ?? 0
   if (qos > options.maxQos)

@@ -15,10 +15,8 @@ export function handlePublish(conn: Connection, packet: IPublishPacket): void {
   const topic = resolveTopic(conn, packet)
   if (topic === undefined) return
   const { options, hooks } = conn.core
-  const check = checkTopic(topic, 'name', {
-    maxTopicBytes: options.limits.maxTopicBytes,
-    maxTopicLevels: options.limits.maxTopicLevels,
-  })
+  // BrokerLimits carries maxTopicBytes/maxTopicLevels: it is a TopicLimits as it stands.
+  const check = checkTopic(topic, 'name', options.limits)
   if (!check.ok)
     return conn.protocolViolation(reason.topicNameInvalid, `invalid topic: ${check.reason}`)
   if (packet.qos > options.maxQos)

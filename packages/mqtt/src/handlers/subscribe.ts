@@ -61,10 +61,7 @@ function subscribeOne(
     return refuse(reason.topicFilterInvalid, shared.error)
   const inner = shared === undefined ? requested.topic : shared.filter
   const limits = core.options.limits
-  const check = checkTopic(inner, 'filter', {
-    maxTopicBytes: limits.maxTopicBytes,
-    maxTopicLevels: limits.maxTopicLevels,
-  })
+  const check = checkTopic(inner, 'filter', limits)
   if (!check.ok) return refuse(reason.topicFilterInvalid, check.reason)
   const exists = session.subscriptions.has(requested.topic)
   if (!exists && session.subscriptions.size >= limits.maxSubscriptionsPerClient) {

@@ -192,7 +192,6 @@ export class Outbox {
    * ending, so they would be lost; MQTT 5 §4.8.2 says they should go to another member).
    */
   takeShared(options: { inflight: boolean } = { inflight: false }): Delivery[] {
-    const kept: Entry[] = []
     const taken: Delivery[] = []
     if (options.inflight) {
       for (const entry of [...this.inflight.values()].sort((a, b) => a.seq - b.seq)) {
@@ -201,10 +200,23 @@ export class Outbox {
         taken.push(entry)
       }
     }
+    taken.push(...this.removeQueued((entry) => entry.shareKey !== undefined))
+    return taken
+  }
+
+  /** Drops the queued (not yet sent) messages whose topic `reject` says no to. */
+  dropQueued(reject: (topic: string) => boolean): void {
+    this.removeQueued((entry) => reject(entry.message.topic))
+  }
+
+  /** Takes the queued entries `take` picks out of the queue (and the store), keeping the order of the rest. */
+  private removeQueued(take: (entry: Entry) => boolean): Entry[] {
+    const kept: Entry[] = []
+    const taken: Entry[] = []
     for (let i = this.queueHead; i < this.queue.length; i++) {
       const entry = this.queue[i]
       if (entry === undefined) continue
-      if (entry.shareKey === undefined) kept.push(entry)
+      if (!take(entry)) kept.push(entry)
       else {
         this.forget(entry)
         taken.push(entry)
@@ -214,20 +226,6 @@ export class Outbox {
     this.queueHead = 0
     this.queue.push(...kept)
     return taken
-  }
-
-  /** Drops the queued (not yet sent) messages whose topic `reject` says no to. */
-  dropQueued(reject: (topic: string) => boolean): void {
-    const kept: Entry[] = []
-    for (let i = this.queueHead; i < this.queue.length; i++) {
-      const entry = this.queue[i]
-      if (entry === undefined) continue
-      if (reject(entry.message.topic)) this.forget(entry)
-      else kept.push(entry)
-    }
-    this.queue.length = 0
-    this.queueHead = 0
-    this.queue.push(...kept)
   }
 
   private shiftQueued(): Entry | undefined {

@@ -3,6 +3,7 @@ import { resolve } from 'node:path'
 import { checkTopic } from '@strata/protocol'
 import {
   createAclRules,
+  mqttLimits,
   type AclAccess,
   type AclEntry,
   type AclRules,
@@ -156,7 +157,7 @@ function checked(state: ParseState, line: number, keyword: string, topic: string
     )
   }
   const plain = levels.map((l) => (l === '%c' || l === '%u' ? 'x' : l)).join('/')
-  const check = checkTopic(plain, 'filter', { maxTopicBytes: 65_535, maxTopicLevels: 65_535 })
+  const check = checkTopic(plain, 'filter', mqttLimits)
   if (!check.ok) fail(state, line, `invalid topic ${JSON.stringify(topic)}: ${check.reason}`)
   return topic
 }

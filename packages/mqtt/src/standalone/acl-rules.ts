@@ -51,7 +51,7 @@ export interface AclRules {
 }
 
 /** MQTT's own limits, not Strata's device limits: the broker has validated topics already. */
-const mqttLimits: TopicLimits = { maxTopicBytes: 65_535, maxTopicLevels: 65_535 }
+export const mqttLimits: TopicLimits = { maxTopicBytes: 65_535, maxTopicLevels: 65_535 }
 
 interface Grant {
   readonly filter: string
