@@ -8,6 +8,7 @@ import {
 } from './commands/protocol-check.js'
 import { startBroker } from './commands/broker.js'
 import { runPasswd } from './commands/broker-passwd.js'
+import { addData } from './commands/data-command.js'
 import { decide, topicsOf } from './commands/protocol-topics.js'
 import { readInput } from './commands/read-input.js'
 import { exitCodes, reportError, toJson, type Output } from './output.js'
@@ -59,6 +60,7 @@ function createProgram(
   addTopics(protocol, out)
   addAcl(protocol, out, setExit)
   addBroker(program, out, stdin)
+  addData(program, out, subcommand)
   return program
 }
 

@@ -1,0 +1,544 @@
+import { mkdirSync, readdirSync, statSync } from 'node:fs'
+import { join } from 'node:path'
+import { TsdbError } from '../errors.js'
+import {
+  checkSeriesCount,
+  checkTimeRange,
+  defaultQueryLimits,
+  pageSizeOf,
+  throwIfAborted,
+  type QueryLimits,
+} from '../model/limits.js'
+import {
+  batchesFromPoints,
+  type Precision,
+  type SeriesBatch,
+  type Value,
+  type WriteOptions,
+  type WritePoint,
+  type WriteResult,
+} from '../model/points.js'
+import { describe, prepareWrite } from '../model/prepare-write.js'
+import type {
+  AggregateQuery,
+  AggregateResult,
+  DeleteQuery,
+  LatestQuery,
+  LatestValue,
+  RangePage,
+  RangeQuery,
+  RetentionRule,
+  SeriesInfo,
+  SeriesPoints,
+  SeriesSelector,
+  StoreStats,
+} from '../model/queries.js'
+import { decodeCursor, encodeCursor } from '../model/cursor.js'
+import { checkSelector, selectorMatches } from '../model/selector.js'
+import type { StoreOptions, TimeSeriesStore } from '../store.js'
+import { aggregate } from './aggregate.js'
+import { Catalogue, type ChunkRow, type NewChunk } from './catalogue.js'
+import { planDelete, planSeal, type ChunkLayout } from './chunk-writer.js'
+import { lockDataFolder } from './data-folder-lock.js'
+import { SeriesHead, type SortedPoints } from './head.js'
+import { SeriesReader, lowerBound } from './reader.js'
+import { rollupWidths } from './rollups.js'
+import { SeriesIndex, type LatestPoint, type SeriesEntry } from './series-index.js'
+import { WriteAheadLog } from './wal.js'
+import { decodeWriteRecord, encodeWriteRecord } from './wal-record.js'
+
+/** Options of the embedded engine. */
+export interface EmbeddedStoreOptions extends StoreOptions {
+  /** Seal the head into chunks once it holds this many points (default 500,000). */
+  readonly headMaxPoints?: number
+  /** … or once the oldest unsealed point is this old, in ms of wall time (default 10 minutes). */
+  readonly checkpointIntervalMs?: number
+  /** Points per chunk at most (default 8,192). */
+  readonly chunkMaxPoints?: number
+  /** Memory for decoded chunks and rollups (default 64 MiB). */
+  readonly cacheBytes?: number
+  /** How often retention runs on its own, in ms (default 1 hour; 0: only when called). */
+  readonly retentionIntervalMs?: number
+  /**
+   * Told about what goes wrong out of a caller's sight: a background checkpoint or retention run
+   * that failed, a damaged chunk moved to quarantine (default: a process warning).
+   */
+  readonly onBackgroundError?: (err: unknown) => void
+}
+
+const DAY_MS = 86_400_000
+
+/**
+ * Opens (creating if needed) the embedded store in `dir`: `catalogue.db` (SQLite: series, chunks,
+ * rollups, retention), `wal/` (the write-ahead log) and a `LOCK` file. Replays the log, so
+ * every acknowledged write is there.
+ */
+export async function openEmbeddedStore(
+  dir: string,
+  options: EmbeddedStoreOptions = {},
+): Promise<EmbeddedStore> {
+  mkdirSync(dir, { recursive: true })
+  const unlock = lockDataFolder(join(dir, 'LOCK'))
+  let catalogue: Catalogue | undefined
+  try {
+    const precision = options.precision ?? 'ms'
+    catalogue = new Catalogue(join(dir, 'catalogue.db'), precision)
+    const index = new SeriesIndex()
+    for (const row of catalogue.allSeries()) index.add(row)
+    let headPoints = 0
+    const { wal, replay } = await WriteAheadLog.open(join(dir, 'wal'), (payload) => {
+      for (const s of decodeWriteRecord(payload)) {
+        index.byId(s.seriesId)?.head.append(s.times, s.values)
+        headPoints += s.times.length
+      }
+    })
+    return new EmbeddedStore(
+      dir,
+      { ...options, precision },
+      { catalogue, index, wal, unlock, headPoints, tornBytes: replay.tornBytes },
+    )
+  } catch (err) {
+    catalogue?.close()
+    unlock()
+    throw err
+  }
+}
+
+/** The embedded engine: a write-ahead log, an in-memory head, compressed chunks in a catalogue. */
+export class EmbeddedStore implements TimeSeriesStore {
+  readonly precision: Precision
+  /** Bytes of a torn last log record cut off when the store opened (a crash mid-write). */
+  readonly tornBytesAtOpen: number
+  readonly #dir: string
+  readonly #catalogue: Catalogue
+  readonly #index: SeriesIndex
+  readonly #wal: WriteAheadLog
+  readonly #reader: SeriesReader
+  readonly #unlock: () => void
+  readonly #limits: QueryLimits
+  readonly #layout: ChunkLayout
+  readonly #now: () => number
+  readonly #lateWindowMs: number
+  readonly #maxFutureMs: number
+  readonly #headMaxPoints: number
+  readonly #timers: NodeJS.Timeout[] = []
+  readonly #onBackgroundError: (err: unknown) => void
+  #headPoints: number
+  #checkpointing: Promise<void> | undefined
+  #closed = false
+
+  constructor(
+    dir: string,
+    options: EmbeddedStoreOptions & { precision: Precision },
+    parts: {
+      catalogue: Catalogue
+      index: SeriesIndex
+      wal: WriteAheadLog
+      unlock: () => void
+      headPoints: number
+      tornBytes: number
+    },
+  ) {
+    this.precision = options.precision
+    this.#dir = dir
+    this.#catalogue = parts.catalogue
+    this.#index = parts.index
+    this.#wal = parts.wal
+    this.#unlock = parts.unlock
+    this.#headPoints = parts.headPoints
+    this.tornBytesAtOpen = parts.tornBytes
+    this.#reader = new SeriesReader(parts.catalogue, options.cacheBytes ?? 64 * 1024 * 1024)
+    this.#limits = { ...defaultQueryLimits, ...options.limits }
+    const perMs = this.precision === 'ms' ? 1 : 1000
+    this.#layout = {
+      window: DAY_MS * perMs,
+      maxPoints: options.chunkMaxPoints ?? 8192,
+      rollupWidths: rollupWidths(this.precision),
+    }
+    this.#now = options.now ?? Date.now
+    this.#lateWindowMs = options.lateWindowMs ?? 7 * DAY_MS
+    this.#maxFutureMs = options.maxFutureMs ?? 3_600_000
+    this.#headMaxPoints = options.headMaxPoints ?? 500_000
+    this.#onBackgroundError =
+      options.onBackgroundError ??
+      ((err) => {
+        process.emitWarning(err instanceof Error ? err.message : String(err), 'StrataTsdbWarning')
+      })
+    const every = options.checkpointIntervalMs ?? 600_000
+    this.#timers.push(setInterval(() => void this.#inBackground(this.checkpoint()), every).unref())
+    const retention = options.retentionIntervalMs ?? 3_600_000
+    if (retention > 0) {
+      this.#timers.push(
+        setInterval(() => void this.#inBackground(this.applyRetention()), retention).unref(),
+      )
+    }
+  }
+
+  async #inBackground(work: Promise<unknown>): Promise<void> {
+    try {
+      await work
+    } catch (err) {
+      if (!this.#closed) this.#onBackgroundError(err)
+    }
+  }
+
+  #checkOpen(): void {
+    if (this.#closed) throw new TsdbError('TSDB_CLOSED', 'the store is closed')
+  }
+
+  async write(batches: readonly SeriesBatch[], options: WriteOptions = {}): Promise<WriteResult> {
+    this.#checkOpen()
+    const prepared = prepareWrite(batches, {
+      precision: this.precision,
+      lateWindowMs: this.#lateWindowMs,
+      maxFutureMs: this.#maxFutureMs,
+      nowMs: this.#now(),
+      backfill: options.backfill === true,
+    })
+    const fresh = prepared.filter((p) => {
+      const existing = this.#index.byCanonical(p.canonical)
+      if (existing !== undefined && existing.type !== p.type) {
+        throw new TsdbError(
+          'TSDB_TYPE_MISMATCH',
+          `${describe(p.key)} holds ${existing.type} values, not ${p.type}`,
+          {
+            hint: 'A series keeps the type of its first point; write other types under another metric name.',
+          },
+        )
+      }
+      return existing === undefined
+    })
+    if (fresh.length > 0) {
+      const ids = this.#catalogue.addSeries(fresh)
+      fresh.forEach((p, i) =>
+        this.#index.add({ id: ids[i] as number, key: p.key, canonical: p.canonical, type: p.type }),
+      )
+    }
+    const logged = prepared.map((p) => ({
+      entry: this.#index.byCanonical(p.canonical) as SeriesEntry,
+      times: p.times,
+      values: p.values,
+    }))
+    const record = encodeWriteRecord(
+      logged.map((l) => ({
+        seriesId: l.entry.id,
+        type: l.entry.type,
+        times: l.times,
+        values: l.values,
+      })),
+    )
+    let points = 0
+    await this.#wal.append(record, () => {
+      for (const { entry, times, values } of logged) {
+        entry.head.append(times, values)
+        points += times.length
+        if (entry.latest !== undefined) {
+          for (let i = 0; i < times.length; i++) {
+            const t = times[i] as number
+            if (entry.latest === null || t >= entry.latest.time)
+              entry.latest = { time: t, value: values[i] as Value }
+          }
+        }
+      }
+      this.#headPoints += points
+    })
+    if (this.#headPoints >= this.#headMaxPoints) void this.#inBackground(this.checkpoint())
+    return { points, series: prepared.length }
+  }
+
+  writePoints(points: readonly WritePoint[], options?: WriteOptions): Promise<WriteResult> {
+    return this.write(batchesFromPoints(points), options)
+  }
+
+  /**
+   * Seals every unsealed point into chunks and starts a fresh log; `then` runs in the same
+   * exclusive step on the sealed chunks (deletes and retention use it).
+   */
+  checkpoint(then?: () => void): Promise<void> {
+    if (then === undefined && this.#checkpointing !== undefined) return this.#checkpointing
+    const run = this.#wal.checkpoint(() => {
+      const remove: number[] = []
+      const add: NewChunk[] = []
+      for (const entry of this.#index.all()) {
+        if (entry.head.size === 0) continue
+        const plan = planSeal(
+          this.#catalogue,
+          entry.id,
+          entry.type,
+          entry.head.points(),
+          this.#layout,
+          (c) => this.#decodeOrQuarantine(entry, c),
+        )
+        remove.push(...plan.remove)
+        add.push(...plan.add)
+      }
+      this.#catalogue.replaceChunks(remove, add)
+      for (const entry of this.#index.all()) if (entry.head.size > 0) entry.head = new SeriesHead()
+      this.#headPoints = 0
+      then?.()
+      this.#catalogue.checkpoint()
+    })
+    if (then === undefined) {
+      this.#checkpointing = run.finally(() => {
+        this.#checkpointing = undefined
+      })
+      return this.#checkpointing
+    }
+    return run
+  }
+
+  /**
+   * A chunk's points for rewriting it; a damaged chunk is moved to the quarantine table (kept,
+   * reported, out of the way) so that sealing and deletes go on for everything else.
+   */
+  #decodeOrQuarantine(entry: SeriesEntry, chunk: ChunkRow): SortedPoints {
+    try {
+      return this.#reader.chunkPoints(entry, chunk)
+    } catch (err) {
+      if (!(err instanceof TsdbError) || err.code !== 'TSDB_CHUNK_CORRUPT') throw err
+      this.#catalogue.quarantine(chunk.id, err.message)
+      this.#onBackgroundError(err)
+      return { times: [], values: [] }
+    }
+  }
+
+  async series(selector: SeriesSelector): Promise<SeriesInfo[]> {
+    this.#checkOpen()
+    return Promise.resolve(this.#index.match(selector).map((e) => ({ key: e.key, type: e.type })))
+  }
+
+  async read(query: RangeQuery): Promise<RangePage> {
+    this.#checkOpen()
+    checkTimeRange(query.from, query.to, this.precision)
+    const limit = pageSizeOf(query, this.#limits)
+    const cursor =
+      query.cursor === undefined || query.cursor === null ? undefined : decodeCursor(query.cursor)
+    const matched = this.#index.match(query.selector)
+    checkSeriesCount(matched.length, this.#limits)
+    throwIfAborted(query.signal)
+    const page: SeriesPoints[] = []
+    let left = limit
+    for (const entry of matched) {
+      if (cursor !== undefined && entry.canonical < cursor.series) continue
+      const from =
+        cursor !== undefined && entry.canonical === cursor.series
+          ? Math.max(query.from, cursor.after + 1)
+          : query.from
+      if (from >= query.to) continue
+      const points = this.#reader.points(entry, from, query.to, left + 1)
+      if (points.times.length === 0) continue
+      const more = points.times.length > left
+      const taken = more
+        ? { times: points.times.slice(0, left), values: points.values.slice(0, left) }
+        : points
+      if (taken.times.length > 0)
+        page.push({ key: entry.key, type: entry.type, times: taken.times, values: taken.values })
+      left -= taken.times.length
+      if (more || left === 0) {
+        const last = taken.times.at(-1) ?? from - 1
+        return { series: page, cursor: encodeCursor({ series: entry.canonical, after: last }) }
+      }
+      await Promise.resolve()
+      throwIfAborted(query.signal)
+    }
+    return { series: page, cursor: null }
+  }
+
+  async *readAll(query: RangeQuery): AsyncGenerator<SeriesPoints> {
+    let cursor = query.cursor ?? null
+    do {
+      const page = await this.read({ ...query, cursor })
+      for (const s of page.series) yield s
+      cursor = page.cursor
+    } while (cursor !== null)
+  }
+
+  async aggregate(query: AggregateQuery): Promise<AggregateResult> {
+    this.#checkOpen()
+    return aggregate(query, {
+      index: this.#index,
+      catalogue: this.#catalogue,
+      reader: this.#reader,
+      precision: this.precision,
+      limits: this.#limits,
+      rollupWidths: this.#layout.rollupWidths,
+    })
+  }
+
+  async latest(query: LatestQuery): Promise<LatestValue[]> {
+    this.#checkOpen()
+    const matched = this.#index.match(query.selector)
+    checkSeriesCount(matched.length, this.#limits)
+    const out: LatestValue[] = []
+    for (const entry of matched) {
+      const point =
+        query.before === undefined ? this.#latestOf(entry) : this.#latestBefore(entry, query.before)
+      if (point !== null)
+        out.push({ key: entry.key, type: entry.type, time: point.time, value: point.value })
+    }
+    return Promise.resolve(out)
+  }
+
+  #latestOf(entry: SeriesEntry): LatestPoint | null {
+    if (entry.latest === undefined)
+      entry.latest = this.#latestBefore(entry, Number.MAX_SAFE_INTEGER)
+    return entry.latest
+  }
+
+  #latestBefore(entry: SeriesEntry, before: number): LatestPoint | null {
+    const head = entry.head.points()
+    const h = lowerBound(head.times, before) - 1
+    let best = h >= 0 ? { time: head.times[h] as number, value: head.values[h] as Value } : null
+    const chunk = this.#catalogue.lastChunkBefore(entry.id, before)
+    if (chunk !== undefined && (best === null || chunk.maxTime > best.time)) {
+      const points = this.#reader.chunkPoints(entry, chunk)
+      const c = lowerBound(points.times, before) - 1
+      const t = points.times[c]
+      if (t !== undefined && (best === null || t > best.time))
+        best = { time: t, value: points.values[c] as Value }
+    }
+    return best
+  }
+
+  async delete(query: DeleteQuery): Promise<{ readonly points: number }> {
+    this.#checkOpen()
+    checkTimeRange(query.from, query.to, this.precision)
+    const matched = this.#index.match(query.selector)
+    let points = 0
+    await this.checkpoint(() => {
+      points = this.#rewrite(matched.map((entry) => ({ entry, from: query.from, to: query.to })))
+    })
+    return { points }
+  }
+
+  /** Deletes ranges from sealed chunks in one transaction; returns the points removed. */
+  #rewrite(ranges: readonly { entry: SeriesEntry; from: number; to: number }[]): number {
+    const remove: number[] = []
+    const add: NewChunk[] = []
+    let points = 0
+    for (const { entry, from, to } of ranges) {
+      const plan = planDelete(
+        this.#catalogue,
+        entry.id,
+        entry.type,
+        from,
+        to,
+        this.#layout,
+        (c: ChunkRow) => this.#decodeOrQuarantine(entry, c),
+      )
+      if (plan.remove.length === 0) continue
+      remove.push(...plan.remove)
+      add.push(...plan.add)
+      points += plan.points
+      entry.latest = undefined
+    }
+    this.#catalogue.replaceChunks(remove, add)
+    return points
+  }
+
+  async setRetention(
+    rule: RetentionRule | { selector: SeriesSelector; maxAge: null },
+  ): Promise<void> {
+    this.#checkOpen()
+    checkSelector(rule.selector)
+    if (rule.maxAge !== null && (!Number.isSafeInteger(rule.maxAge) || rule.maxAge <= 0)) {
+      throw new TsdbError(
+        'TSDB_QUERY_INVALID',
+        'maxAge must be a positive integer duration in the store unit',
+      )
+    }
+    this.#catalogue.setRetention(canonicalSelector(rule.selector), rule.maxAge)
+    return Promise.resolve()
+  }
+
+  async retentionRules(): Promise<RetentionRule[]> {
+    this.#checkOpen()
+    return Promise.resolve(this.#catalogue.retentionRules())
+  }
+
+  async applyRetention(): Promise<{ readonly points: number }> {
+    this.#checkOpen()
+    const rules = this.#catalogue.retentionRules()
+    if (rules.length === 0) return { points: 0 }
+    const now = this.#now() * (this.precision === 'ms' ? 1 : 1000)
+    const ranges: { entry: SeriesEntry; from: number; to: number }[] = []
+    for (const entry of this.#index.all()) {
+      const maxAge = retentionFor(rules, entry)
+      if (maxAge !== undefined) ranges.push({ entry, from: 0, to: now - maxAge })
+    }
+    let points = 0
+    await this.checkpoint(() => {
+      points = this.#rewrite(ranges.filter((r) => r.to > 0))
+    })
+    return { points }
+  }
+
+  async stats(): Promise<StoreStats> {
+    this.#checkOpen()
+    const totals = this.#catalogue.totals()
+    const points = totals.points + this.#headPoints
+    const catalogueBytes = readdirSync(this.#dir)
+      .filter((name) => name.startsWith('catalogue.db'))
+      .reduce((n, name) => n + statSync(join(this.#dir, name)).size, 0)
+    const walBytes = this.#wal.bytes()
+    const bytesOnDisk = catalogueBytes + walBytes
+    return Promise.resolve({
+      engine: 'embedded',
+      series: this.#index.size,
+      points,
+      bytesOnDisk,
+      bytesPerPoint: points === 0 ? 0 : bytesOnDisk / points,
+      detail: {
+        chunks: totals.chunks,
+        quarantinedChunks: this.#catalogue.quarantined(),
+        chunkBytes: totals.chunkBytes,
+        catalogueBytes,
+        walBytes,
+        headPoints: this.#headPoints,
+      },
+    })
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return
+    for (const timer of this.#timers) clearInterval(timer)
+    await this.#checkpointing
+    await this.checkpoint()
+    this.#closed = true
+    await this.#wal.close()
+    this.#catalogue.close()
+    this.#unlock()
+  }
+}
+
+/** A selector with its fields in one order, so equal selectors store as one rule. */
+function canonicalSelector(selector: SeriesSelector): SeriesSelector {
+  return {
+    tenant: selector.tenant,
+    ...(selector.device === undefined ? {} : { device: selector.device }),
+    ...(selector.metric === undefined ? {} : { metric: selector.metric }),
+    ...(selector.tags === undefined || selector.tags.length === 0 ? {} : { tags: selector.tags }),
+  }
+}
+
+/** The max age of the most specific matching rule (ties: the shortest). */
+export function retentionFor(
+  rules: readonly RetentionRule[],
+  entry: { key: SeriesEntry['key'] },
+): number | undefined {
+  let best: { specific: number; maxAge: number } | undefined
+  for (const rule of rules) {
+    if (!selectorMatches(rule.selector, entry.key)) continue
+    const s = rule.selector
+    const specific =
+      (s.device === undefined ? 0 : 1) + (s.metric === undefined ? 0 : 1) + (s.tags?.length ?? 0)
+    if (
+      best === undefined ||
+      specific > best.specific ||
+      (specific === best.specific && rule.maxAge < best.maxAge)
+    ) {
+      best = { specific, maxAge: rule.maxAge }
+    }
+  }
+  return best?.maxAge
+}

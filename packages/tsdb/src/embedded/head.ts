@@ -1,0 +1,117 @@
+import type { Value } from '../model/points.js'
+
+/** Points in time order, one value per timestamp. */
+export interface SortedPoints {
+  readonly times: number[]
+  readonly values: Value[]
+}
+
+/**
+ * The in-memory head of one series: points written since the last checkpoint, in arrival order
+ * until someone reads them, then sorted with the last write of each timestamp winning.
+ */
+export class SeriesHead {
+  #times: number[] = []
+  #values: Value[] = []
+  #sorted = true
+  #min = Infinity
+  #max = -Infinity
+
+  get size(): number {
+    return this.#times.length
+  }
+
+  get minTime(): number {
+    return this.#min
+  }
+
+  get maxTime(): number {
+    return this.#max
+  }
+
+  append(times: readonly number[], values: readonly Value[]): void {
+    for (let i = 0; i < times.length; i++) {
+      const t = times[i] as number
+      if (t <= this.#max) this.#sorted = false
+      else this.#max = t
+      if (t < this.#min) this.#min = t
+      this.#times.push(t)
+      this.#values.push(values[i] as Value)
+    }
+  }
+
+  /** The points sorted and de-duplicated (the head keeps this order afterwards). */
+  points(): SortedPoints {
+    if (!this.#sorted) {
+      const sorted = sortLastWins(this.#times, this.#values)
+      this.#times = sorted.times
+      this.#values = sorted.values
+      this.#sorted = true
+    }
+    return { times: this.#times, values: this.#values }
+  }
+
+  /** Removes points in [from, to); returns how many. */
+  deleteRange(from: number, to: number): number {
+    const { times, values } = this.points()
+    const keepTimes: number[] = []
+    const keepValues: Value[] = []
+    for (let i = 0; i < times.length; i++) {
+      const t = times[i] as number
+      if (t < from || t >= to) {
+        keepTimes.push(t)
+        keepValues.push(values[i] as Value)
+      }
+    }
+    const removed = times.length - keepTimes.length
+    this.#times = keepTimes
+    this.#values = keepValues
+    this.#min = keepTimes[0] ?? Infinity
+    this.#max = keepTimes.at(-1) ?? -Infinity
+    return removed
+  }
+}
+
+/** Sorts points by time; of equal timestamps the one written last (highest index) wins. */
+export function sortLastWins(times: readonly number[], values: readonly Value[]): SortedPoints {
+  const order = Array.from(times.keys())
+  order.sort((a, b) => (times[a] as number) - (times[b] as number) || a - b)
+  const outTimes: number[] = []
+  const outValues: Value[] = []
+  for (let k = 0; k < order.length; k++) {
+    const i = order[k] as number
+    const t = times[i] as number
+    const next = order[k + 1]
+    if (next !== undefined && times[next] === t) continue
+    outTimes.push(t)
+    outValues.push(values[i] as Value)
+  }
+  return { times: outTimes, values: outValues }
+}
+
+/**
+ * Merges two sorted, de-duplicated point lists; where both hold a timestamp, `newer` wins.
+ */
+export function mergePoints(older: SortedPoints, newer: SortedPoints): SortedPoints {
+  if (newer.times.length === 0) return older
+  if (older.times.length === 0) return newer
+  const times: number[] = []
+  const values: Value[] = []
+  let i = 0
+  let j = 0
+  const a = older.times
+  const b = newer.times
+  while (i < a.length || j < b.length) {
+    const ta = i < a.length ? (a[i] as number) : Infinity
+    const tb = j < b.length ? (b[j] as number) : Infinity
+    if (tb <= ta) {
+      times.push(tb)
+      values.push(newer.values[j++] as Value)
+      if (ta === tb) i++
+    } else {
+      times.push(ta)
+      values.push(older.values[i++] as Value)
+    }
+  }
+  return { times, values }
+}

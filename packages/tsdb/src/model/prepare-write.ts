@@ -1,0 +1,130 @@
+import { TsdbError } from '../errors.js'
+import {
+  timeRange,
+  unitsPerMs,
+  valueTypeOf,
+  type Precision,
+  type SeriesBatch,
+  type Value,
+  type ValueType,
+} from './points.js'
+import { canonicalSeriesKey, normalizeSeriesKey, type SeriesKey } from './series.js'
+
+/** A checked batch: normalised key, one value type, valid timestamps. */
+export interface PreparedBatch {
+  readonly key: Required<SeriesKey>
+  readonly canonical: string
+  readonly type: ValueType
+  readonly times: readonly number[]
+  readonly values: readonly Value[]
+}
+
+export interface WritePolicy {
+  readonly precision: Precision
+  readonly lateWindowMs: number
+  readonly maxFutureMs: number
+  readonly nowMs: number
+  readonly backfill: boolean
+}
+
+/** Points in one write call, over all batches. */
+export const maxPointsPerWrite = 5_000_000
+
+/**
+ * Checks every batch of a write before anything is stored, so a write is all-or-nothing. Two
+ * batches of the same series are merged. Throws a `TsdbError` naming the series and the point.
+ */
+export function prepareWrite(
+  batches: readonly SeriesBatch[],
+  policy: WritePolicy,
+): PreparedBatch[] {
+  const perMs = unitsPerMs(policy.precision)
+  const { max } = timeRange(policy.precision)
+  const latest = Math.min(max - 1, (policy.nowMs + policy.maxFutureMs) * perMs)
+  const earliest = policy.backfill ? 0 : Math.max(0, (policy.nowMs - policy.lateWindowMs) * perMs)
+  const merged = new Map<
+    string,
+    { key: Required<SeriesKey>; type: ValueType; times: number[]; values: Value[] }
+  >()
+  let total = 0
+  for (const batch of batches) {
+    const key = normalizeSeriesKey(batch.series)
+    const canonical = canonicalSeriesKey(key)
+    const { times, values } = batch
+    if (!Array.isArray(times) || !Array.isArray(values) || times.length !== values.length) {
+      throw new TsdbError(
+        'TSDB_POINT_INVALID',
+        `${describe(key)}: times and values must be arrays of the same length`,
+      )
+    }
+    total += times.length
+    if (total > maxPointsPerWrite) {
+      throw new TsdbError(
+        'TSDB_POINT_INVALID',
+        `a write holds at most ${maxPointsPerWrite.toLocaleString('en')} points`,
+        { hint: 'Split the write into smaller batches.' },
+      )
+    }
+    let entry = merged.get(canonical)
+    for (let i = 0; i < times.length; i++) {
+      const time = times[i] as number
+      const value = values[i] as Value
+      const type = valueTypeOf(value)
+      if (entry === undefined) {
+        entry = { key, type, times: [], values: [] }
+        merged.set(canonical, entry)
+      } else if (entry.type !== type) {
+        throw new TsdbError(
+          'TSDB_TYPE_MISMATCH',
+          `${describe(key)}: a ${type} value among ${entry.type} values`,
+          { details: { index: i } },
+        )
+      }
+      checkTime(time, key, earliest, latest, policy)
+      entry.times.push(time)
+      entry.values.push(value)
+    }
+  }
+  return [...merged].map(([canonical, e]) => ({ ...e, canonical }))
+}
+
+function checkTime(
+  time: number,
+  key: Required<SeriesKey>,
+  earliest: number,
+  latest: number,
+  policy: WritePolicy,
+): void {
+  if (!Number.isSafeInteger(time)) {
+    throw new TsdbError(
+      'TSDB_POINT_INVALID',
+      `${describe(key)}: timestamp ${String(time)} is not an integer number of ${policy.precision}`,
+    )
+  }
+  if (time < 0 || time > latest) {
+    throw new TsdbError(
+      'TSDB_TIME_OUT_OF_RANGE',
+      `${describe(key)}: timestamp ${String(time)} ${time < 0 ? 'is before 1970' : 'is too far in the future'}`,
+      {
+        hint:
+          time < 0
+            ? 'Timestamps count from the Unix epoch.'
+            : `Check the device clock and the unit (${policy.precision}); at most ${String(policy.maxFutureMs)} ms ahead is accepted.`,
+      },
+    )
+  }
+  if (time < earliest) {
+    throw new TsdbError(
+      'TSDB_TOO_LATE',
+      `${describe(key)}: timestamp ${String(time)} is older than the late-write window of ${String(policy.lateWindowMs)} ms`,
+      { hint: 'Import history with backfill (strata data import does).' },
+    )
+  }
+}
+
+/** A series key for messages: tenant/device/metric{tags}. */
+export function describe(key: Required<SeriesKey>): string {
+  const tags = Object.entries(key.tags)
+  const suffix = tags.length === 0 ? '' : `{${tags.map(([k, v]) => `${k}=${v}`).join(',')}}`
+  return `${key.tenant}/${key.device}/${key.metric}${suffix}`
+}

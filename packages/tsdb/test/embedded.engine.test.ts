@@ -1,0 +1,160 @@
+import assert from 'node:assert/strict'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { after, describe, it } from 'node:test'
+import fc from 'fast-check'
+import { openEmbeddedStore, type AggregateQuery, type EmbeddedStore } from '../src/index.js'
+
+const NOW = Date.UTC(2026, 0, 10)
+const HOUR = 3_600_000
+const DAY = 24 * HOUR
+const dirs: string[] = []
+after(() => {
+  for (const dir of dirs) rmSync(dir, { recursive: true, force: true })
+})
+async function fresh(
+  options: Parameters<typeof openEmbeddedStore>[1] = {},
+): Promise<{ store: EmbeddedStore; dir: string }> {
+  const dir = mkdtempSync(join(tmpdir(), 'strata-tsdb-engine-'))
+  dirs.push(dir)
+  return { store: await openEmbeddedStore(dir, { now: () => NOW, ...options }), dir }
+}
+
+describe('embedded engine internals, seen from outside', () => {
+  it('answers from rollups exactly what it answers from raw points', async () => {
+    const { store } = await fresh({ chunkMaxPoints: 300 })
+    try {
+      let run = 0
+      await fc.assert(
+        fc.asyncProperty(
+          fc.array(
+            fc.tuple(
+              fc.integer({ min: 0, max: 2 * DAY - 1 }),
+              fc.integer({ min: -5000, max: 5000 }),
+            ),
+            { minLength: 1, maxLength: 400 },
+          ),
+          fc.array(
+            fc.tuple(
+              fc.integer({ min: 0, max: 2 * DAY - 1 }),
+              fc.integer({ min: -5000, max: 5000 }),
+            ),
+            { maxLength: 30 },
+          ),
+          fc.constantFrom(5 * 60_000, HOUR, 3 * HOUR, DAY),
+          async (sealed, late, bucket) => {
+            const device = `r${String(run++)}`
+            const series = { tenant: 't', device, metric: 'temp' }
+            const start = NOW - 3 * DAY
+            await store.write(
+              [
+                {
+                  series,
+                  times: sealed.map(([t]) => start + t),
+                  values: sealed.map(([, v]) => v / 100),
+                },
+              ],
+              { backfill: true },
+            )
+            await store.checkpoint()
+            // Late points stay in the head, over sealed chunks: those chunks must be read raw.
+            await store.write(
+              [
+                {
+                  series,
+                  times: late.map(([t]) => start + t),
+                  values: late.map(([, v]) => v / 100),
+                },
+              ],
+              { backfill: true },
+            )
+            const base: AggregateQuery = {
+              selector: { tenant: 't', device, metric: 'temp' },
+              from: start,
+              to: start + 2 * DAY,
+              bucket,
+              functions: ['count', 'sum', 'min', 'max', 'mean'],
+            }
+            const fromRollups = await store.aggregate(base)
+            const fromRaw = await store.aggregate({
+              ...base,
+              functions: [...base.functions, 'first'],
+            })
+            const a = fromRollups.groups[0]
+            const b = fromRaw.groups[0]
+            assert.deepEqual(a?.times, b?.times)
+            for (const fn of ['count', 'min', 'max'] as const)
+              assert.deepEqual(a?.values[fn], b?.values[fn], fn)
+            for (const fn of ['sum', 'mean'] as const) {
+              a?.values[fn]?.forEach((x, i) => {
+                assert.ok(
+                  Math.abs((x as number) - (b?.values[fn]?.[i] as number)) < 1e-6,
+                  `${fn} ${String(x)}`,
+                )
+              })
+            }
+          },
+        ),
+        { numRuns: 60 },
+      )
+    } finally {
+      await store.close()
+    }
+  })
+
+  it('keeps writes that arrive while a checkpoint seals the head', async () => {
+    const { store } = await fresh({ headMaxPoints: 200, chunkMaxPoints: 128 })
+    try {
+      const writes = Array.from({ length: 60 }, (_, k) =>
+        store.write([
+          {
+            series: { tenant: 't', device: `d${String(k % 3)}`, metric: 'v' },
+            times: Array.from({ length: 50 }, (_, i) => NOW - DAY + k * 50 + i),
+            values: Array.from({ length: 50 }, (_, i) => k * 50 + i),
+          },
+        ]),
+      )
+      const checkpoints = [store.checkpoint(), store.checkpoint()]
+      await Promise.all([...writes, ...checkpoints])
+      await store.checkpoint()
+      let total = 0
+      for await (const s of store.readAll({
+        selector: { tenant: 't' },
+        from: 0,
+        to: NOW,
+        limit: 1000,
+      })) {
+        s.times.forEach((t, i) => assert.equal(s.values[i], t - (NOW - DAY)))
+        total += s.times.length
+      }
+      assert.equal(total, 3000)
+      const stats = await store.stats()
+      assert.equal(stats.points, 3000)
+      assert.equal(stats.detail['headPoints'], 0)
+    } finally {
+      await store.close()
+    }
+  })
+
+  it('refuses to open a folder with another timestamp precision', async () => {
+    const { store, dir } = await fresh()
+    await store.close()
+    await assert.rejects(openEmbeddedStore(dir, { precision: 'us' }), /holds ms timestamps/)
+  })
+
+  it('stores microsecond timestamps exactly', async () => {
+    const { store } = await fresh({ precision: 'us' })
+    try {
+      const t = NOW * 1000 - 123_457
+      await store.write([
+        { series: { tenant: 't', device: 'd', metric: 'm' }, times: [t, t + 1], values: [1, 2] },
+      ])
+      await store.checkpoint()
+      const page = await store.read({ selector: { tenant: 't' }, from: t, to: t + 2 })
+      assert.deepEqual(page.series[0]?.times, [t, t + 1])
+    } finally {
+      await store.close()
+    }
+  })
+})
