@@ -195,6 +195,33 @@ export class Catalogue {
     return this.#chunksInRange.all(seriesId, from, to).map(toChunkRow)
   }
 
+  /**
+   * Windows holding more chunks than their points need (`ceil(points / maxPoints)`), with their
+   * chunk count and the newest time they hold: what compaction may join.
+   */
+  fragmentedWindows(
+    window: number,
+    maxPoints: number,
+  ): { seriesId: number; windowStart: number; parts: number; points: number }[] {
+    return (
+      this.#db
+        .prepare(
+          `SELECT series_id AS seriesId, (min_t / @window) * @window AS windowStart, count(*) AS parts, sum(count) AS points
+           FROM chunks GROUP BY series_id, min_t / @window
+          HAVING count(*) > (sum(count) + @max - 1) / @max
+          ORDER BY series_id, windowStart`,
+        )
+        // Bound as integers: a JS number binds as REAL, and REAL division would put every chunk
+        // in a window of its own.
+        .all({ window: BigInt(window), max: BigInt(maxPoints) }) as {
+        seriesId: number
+        windowStart: number
+        parts: number
+        points: number
+      }[]
+    )
+  }
+
   /** The last chunk of a series that starts before `time`. */
   lastChunkBefore(seriesId: number, time: number): ChunkRow | undefined {
     const row = this.#lastBefore.get(seriesId, time)

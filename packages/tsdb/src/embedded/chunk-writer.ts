@@ -15,8 +15,9 @@ export interface ChunkLayout {
 
 /**
  * Writes sorted points into a series' chunks: merges them with the chunks they overlap (the new
- * points win on equal timestamps) and with a small last chunk of the same window they extend,
- * and re-cuts the result. Returns the replacement; the caller commits it in one transaction.
+ * points win on equal timestamps) and re-cuts the result; points that overlap nothing become new
+ * chunks of their own (compaction joins the small ones later, so a checkpoint never re-encodes
+ * what it did not touch). Returns the replacement; the caller commits it in one transaction.
  */
 export function planSeal(
   catalogue: Catalogue,
@@ -30,21 +31,31 @@ export function planSeal(
   const last = points.times.at(-1)
   if (first === undefined || last === undefined) return { remove: [], add: [] }
   const touched = catalogue.chunks(seriesId, first, last + 1)
-  const before = catalogue.lastChunkBefore(seriesId, first)
-  if (
-    before !== undefined &&
-    !touched.some((c) => c.id === before.id) &&
-    Math.floor(before.maxTime / layout.window) === Math.floor(first / layout.window) &&
-    before.count + points.times.length <= layout.maxPoints
-  ) {
-    touched.unshift(before)
-  }
-  let merged = points
-  if (touched.length > 0) {
-    const old = concatPoints(touched.map(decode))
-    merged = mergePoints(old, points)
-  }
+  const merged =
+    touched.length === 0 ? points : mergePoints(concatPoints(touched.map(decode)), points)
   return { remove: touched.map((c) => c.id), add: cutChunks(seriesId, type, merged, layout) }
+}
+
+/**
+ * Joins the chunks of one series' window into as few as the size limit allows; returns the
+ * replacement and how many points it re-encoded.
+ */
+export function planCompaction(
+  catalogue: Catalogue,
+  seriesId: number,
+  type: ValueType,
+  windowStart: number,
+  layout: ChunkLayout,
+  decode: (chunk: ChunkRow) => SortedPoints,
+): { remove: number[]; add: NewChunk[]; points: number } {
+  const parts = catalogue.chunks(seriesId, windowStart, windowStart + layout.window)
+  if (parts.length < 2) return { remove: [], add: [], points: 0 }
+  const points = concatPoints(parts.map(decode))
+  return {
+    remove: parts.map((c) => c.id),
+    add: cutChunks(seriesId, type, points, layout),
+    points: points.times.length,
+  }
 }
 
 /** Cuts sorted points into chunks along window boundaries and the size limit. */

@@ -38,7 +38,7 @@ import { checkSelector, selectorMatches } from '../model/selector.js'
 import type { StoreOptions, TimeSeriesStore } from '../store.js'
 import { aggregate } from './aggregate.js'
 import { Catalogue, type ChunkRow, type NewChunk } from './catalogue.js'
-import { planDelete, planSeal, type ChunkLayout } from './chunk-writer.js'
+import { planCompaction, planDelete, planSeal, type ChunkLayout } from './chunk-writer.js'
 import { lockDataFolder } from './data-folder-lock.js'
 import { SeriesHead, type SortedPoints } from './head.js'
 import { SeriesReader, lowerBound } from './reader.js'
@@ -55,6 +55,11 @@ export interface EmbeddedStoreOptions extends StoreOptions {
   readonly checkpointIntervalMs?: number
   /** Points per chunk at most (default 8,192). */
   readonly chunkMaxPoints?: number
+  /**
+   * A day window's chunks are joined once the window ended this long ago (default 1 hour), or
+   * earlier once it holds 8 chunks.
+   */
+  readonly compactAfterMs?: number
   /** Memory for decoded chunks and rollups (default 64 MiB). */
   readonly cacheBytes?: number
   /** How often retention runs on its own, in ms (default 1 hour; 0: only when called). */
@@ -124,7 +129,9 @@ export class EmbeddedStore implements TimeSeriesStore {
   readonly #timers: NodeJS.Timeout[] = []
   readonly #onBackgroundError: (err: unknown) => void
   #headPoints: number
+  readonly #compactAfterMs: number
   #checkpointing: Promise<void> | undefined
+  #compacting: Promise<{ points: number; windows: number }> | undefined
   #closed = false
 
   constructor(
@@ -164,8 +171,11 @@ export class EmbeddedStore implements TimeSeriesStore {
       ((err) => {
         process.emitWarning(err instanceof Error ? err.message : String(err), 'StrataTsdbWarning')
       })
+    this.#compactAfterMs = options.compactAfterMs ?? 3_600_000
     const every = options.checkpointIntervalMs ?? 600_000
-    this.#timers.push(setInterval(() => void this.#inBackground(this.checkpoint()), every).unref())
+    this.#timers.push(
+      setInterval(() => void this.#inBackground(this.#sealAndCompact()), every).unref(),
+    )
     const retention = options.retentionIntervalMs ?? 3_600_000
     if (retention > 0) {
       this.#timers.push(
@@ -242,7 +252,9 @@ export class EmbeddedStore implements TimeSeriesStore {
       }
       this.#headPoints += points
     })
-    if (this.#headPoints >= this.#headMaxPoints) void this.#inBackground(this.checkpoint())
+    if (this.#headPoints >= this.#headMaxPoints && this.#checkpointing === undefined) {
+      void this.#inBackground(this.#sealAndCompact())
+    }
     return { points, series: prepared.length }
   }
 
@@ -300,6 +312,71 @@ export class EmbeddedStore implements TimeSeriesStore {
       this.#onBackgroundError(err)
       return { times: [], values: [] }
     }
+  }
+
+  async #sealAndCompact(): Promise<void> {
+    await this.checkpoint()
+    await this.compact()
+  }
+
+  /**
+   * Joins the chunks of day windows that hold more chunks than their points need (checkpoints
+   * leave one small chunk per series each). By default only windows that ended `compactAfterMs`
+   * ago or hold 8 chunks; `all` joins every one (before measuring, or a backup). Works in slices
+   * so writes go on in between.
+   */
+  async compact(options: { all?: boolean } = {}): Promise<{ points: number; windows: number }> {
+    this.#checkOpen()
+    while (this.#compacting !== undefined) await this.#compacting.catch(() => undefined)
+    const run = this.#compact(options.all === true).finally(() => {
+      this.#compacting = undefined
+    })
+    this.#compacting = run
+    return run
+  }
+
+  async #compact(all: boolean): Promise<{ points: number; windows: number }> {
+    const { window, maxPoints } = this.#layout
+    const closedBefore = (this.#now() - this.#compactAfterMs) * (this.precision === 'ms' ? 1 : 1000)
+    const windows = this.#catalogue
+      .fragmentedWindows(window, maxPoints)
+      .filter((w) => all || w.parts >= 8 || w.windowStart + window <= closedBefore)
+    let points = 0
+    for (let i = 0; i < windows.length && !this.#closed;) {
+      const slice: typeof windows = []
+      for (let size = 0; i < windows.length && size < 200_000; i++) {
+        const w = windows[i] as (typeof windows)[number]
+        slice.push(w)
+        size += w.points
+      }
+      await this.#wal.exclusive(() => {
+        const remove: number[] = []
+        const add: NewChunk[] = []
+        for (const w of slice) {
+          const entry = this.#index.byId(w.seriesId)
+          if (entry === undefined) continue
+          const plan = planCompaction(
+            this.#catalogue,
+            entry.id,
+            entry.type,
+            w.windowStart,
+            this.#layout,
+            (c) => this.#decodeOrQuarantine(entry, c),
+          )
+          remove.push(...plan.remove)
+          add.push(...plan.add)
+          points += plan.points
+        }
+        this.#catalogue.replaceChunks(remove, add)
+      })
+    }
+    if (windows.length > 0 && !this.#closed) {
+      // Give the freed pages back and fold SQLite's log into the file.
+      await this.#wal.exclusive(() => {
+        this.#catalogue.checkpoint()
+      })
+    }
+    return { points, windows: windows.length }
   }
 
   async series(selector: SeriesSelector): Promise<SeriesInfo[]> {
@@ -503,6 +580,7 @@ export class EmbeddedStore implements TimeSeriesStore {
     if (this.#closed) return
     for (const timer of this.#timers) clearInterval(timer)
     await this.#checkpointing
+    await this.#compacting
     await this.checkpoint()
     this.#closed = true
     await this.#wal.close()

@@ -28,7 +28,7 @@ type Item =
       readonly reject: (err: unknown) => void
     }
   | {
-      readonly kind: 'checkpoint'
+      readonly kind: 'checkpoint' | 'exclusive'
       readonly run: () => void
       readonly resolve: () => void
       readonly reject: (err: unknown) => void
@@ -140,6 +140,14 @@ export class WriteAheadLog {
     return this.#enqueue((resolve, reject) => ({ kind: 'checkpoint', run, resolve, reject }))
   }
 
+  /**
+   * Runs `run` with no log write in flight, in log order like {@link checkpoint}, but keeps the
+   * log as it is: for work on what is already sealed (compaction).
+   */
+  exclusive(run: () => void): Promise<void> {
+    return this.#enqueue((resolve, reject) => ({ kind: 'exclusive', run, resolve, reject }))
+  }
+
   #enqueue(item: (resolve: () => void, reject: (err: unknown) => void) => Item): Promise<void> {
     if (this.#failed !== undefined) return Promise.reject(this.#failed)
     if (this.#closed) return Promise.reject(new TsdbError('TSDB_CLOSED', 'the store is closed'))
@@ -154,6 +162,11 @@ export class WriteAheadLog {
     await new Promise<void>((resolve) => setImmediate(resolve))
     while (this.#queue.length > 0 && this.#failed === undefined) {
       const next = this.#queue[0] as Item
+      if (next.kind === 'exclusive') {
+        this.#queue.shift()
+        runExclusive(next)
+        continue
+      }
       if (next.kind === 'checkpoint') {
         this.#queue.shift()
         await this.#runCheckpoint(next)
@@ -188,7 +201,7 @@ export class WriteAheadLog {
     for (const wake of this.#idleWaiters.splice(0)) wake()
   }
 
-  async #runCheckpoint(item: Extract<Item, { kind: 'checkpoint' }>): Promise<void> {
+  async #runCheckpoint(item: Extract<Item, { kind: 'checkpoint' | 'exclusive' }>): Promise<void> {
     try {
       item.run()
     } catch (err) {
@@ -234,6 +247,15 @@ export class WriteAheadLog {
     this.#closed = true
     await this.#handle?.close()
     this.#handle = undefined
+  }
+}
+
+function runExclusive(item: Extract<Item, { kind: 'checkpoint' | 'exclusive' }>): void {
+  try {
+    item.run()
+    item.resolve()
+  } catch (err) {
+    item.reject(err)
   }
 }
 
