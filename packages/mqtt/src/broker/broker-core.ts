@@ -1,4 +1,3 @@
-import type { IPublishPacket } from 'mqtt-packet'
 import type { Logger } from 'pino'
 import { parseSharedFilter, topicMatches } from '@strata/protocol'
 import { SharedPacketParser } from '../codec/packet-codec.js'
@@ -6,7 +5,7 @@ import type { Connection } from '../connection/connection.js'
 import { reason } from '../connection/reason-codes.js'
 import type { BrokerHooks, ClientIdentity } from '../hooks/broker-hooks.js'
 import type { BrokerMessage } from '../message.js'
-import type { Delivery } from '../session/outbox.js'
+import type { OutboxOptions } from '../session/outbox.js'
 import { Persistence } from '../session/persistence.js'
 import { Session } from '../session/session.js'
 import type { SessionStore, StoredSession } from '../store/session-store.js'
@@ -16,6 +15,7 @@ import type { Subscription } from '../topics/subscription.js'
 import type { BrokerOptions } from './broker-options.js'
 import { createMetrics, type BrokerMetrics } from './metrics.js'
 import { RateLimiter } from './rate-limiter.js'
+import { PublishWriter } from './publish-writer.js'
 import { Router } from './router.js'
 
 /** The longest timer Node runs as asked; longer delays are re-armed. */
@@ -38,7 +38,9 @@ export class BrokerCore {
   readonly retained = new RetainedIndex()
   readonly persistence: Persistence
   readonly router: Router
+  readonly publishWriter: PublishWriter
   readonly packetParser = new SharedPacketParser()
+  private readonly outboxOptions: OutboxOptions
   private readonly connectRate: RateLimiter
   private readonly expirySweep: NodeJS.Timeout
   closing = false
@@ -55,6 +57,16 @@ export class BrokerCore {
       this.log.error({ err }, 'session store flush failed'),
     )
     this.router = new Router(this)
+    this.outboxOptions = {
+      maxQueued: options.limits.maxQueuedPerSession,
+      overflow: options.limits.queueOverflow,
+      clock: deps.clock,
+      onDrop: (why, clientId) => {
+        this.metrics.messagesDropped++
+        if (why !== 'offline-qos0') this.log.debug({ clientId, why }, 'message dropped')
+      },
+    }
+    this.publishWriter = new PublishWriter(this.metrics, deps.clock)
     this.connectRate = new RateLimiter(options.limits.maxConnectsPerSec, deps.clock)
     this.expirySweep = setInterval(() => this.expireSessions(), 1000)
     this.expirySweep.unref()
@@ -93,18 +105,9 @@ export class BrokerCore {
     protocolVersion: 3 | 4 | 5,
     expiryIntervalSec: number,
   ): Session {
-    const limits = this.options.limits
     return new Session(
       { clientId, protocolVersion, expiryIntervalSec },
-      {
-        maxQueued: limits.maxQueuedPerSession,
-        overflow: limits.queueOverflow,
-        clock: this.clock,
-        onDrop: (why) => {
-          this.metrics.messagesDropped++
-          if (why !== 'offline-qos0') this.log.debug({ clientId, why }, 'message dropped')
-        },
-      },
+      this.outboxOptions,
       this.persistence,
     )
   }
@@ -163,7 +166,7 @@ export class BrokerCore {
     session.outbox.detach()
     session.disconnectedAtMs = this.clock()
     if (conn.client !== undefined) this.hooks.onDisconnect?.(conn.client, why)
-    conn.log.debug({ why }, 'client disconnected')
+    conn.debug({ why }, 'client disconnected')
     const will = publishWill ? conn.will : undefined
     if (will !== undefined) {
       // The will waits for its delay, but never past the session's end (MQTT 5 §3.1.3.2.2).
@@ -322,35 +325,6 @@ export class BrokerCore {
     if (!message.topic.startsWith('$SYS/')) this.persistence.putRetained(message)
   }
 
-  /** Encodes a delivery for one connection: MQTT 5 properties, subscription ids, topic alias, size check. */
-  writePublish(
-    conn: Connection,
-    delivery: Delivery,
-    packetId: number | undefined,
-    dup: boolean,
-  ): boolean {
-    const message = delivery.message
-    const packet: IPublishPacket = {
-      cmd: 'publish',
-      topic: message.topic,
-      payload: asBuffer(message.payload),
-      qos: delivery.qos,
-      retain: delivery.retain,
-      dup,
-      ...(packetId === undefined ? {} : { messageId: packetId }),
-    }
-    if (conn.version === 5)
-      packet.properties = publishProperties(conn, delivery, packet, this.clock())
-    const bytes = conn.encode(packet)
-    // [MQTT-3.1.2-25] never send a packet over the client's Maximum Packet Size: discard the message.
-    if (bytes.length > conn.clientMaxPacketBytes) return false
-    const alias = packet.properties?.topicAlias
-    if (alias !== undefined && packet.topic !== '') conn.aliasesOut.set(packet.topic, alias)
-    conn.writeBuffer(bytes)
-    this.metrics.messagesSent++
-    return true
-  }
-
   /** Disconnects every connection of an identity at once (revocation), optionally discarding its sessions. */
   disconnectIdentity(
     identityId: string,
@@ -400,48 +374,6 @@ export class BrokerCore {
   private cancelWillTimerOnly(session: Session): void {
     if (session.pendingWill?.timer !== undefined) clearTimeout(session.pendingWill.timer)
   }
-}
-
-function publishProperties(
-  conn: Connection,
-  delivery: Delivery,
-  packet: IPublishPacket,
-  now: number,
-): NonNullable<IPublishPacket['properties']> {
-  const m = delivery.message
-  const p = m.properties
-  const props: NonNullable<IPublishPacket['properties']> = {}
-  if (p.payloadFormatIndicator !== undefined)
-    props.payloadFormatIndicator = p.payloadFormatIndicator
-  // [MQTT-3.3.2-6] the expiry sent is the time that remains.
-  if (m.expiresAtMs !== undefined)
-    props.messageExpiryInterval = Math.max(0, Math.ceil((m.expiresAtMs - now) / 1000))
-  if (p.contentType !== undefined) props.contentType = p.contentType
-  if (p.responseTopic !== undefined) props.responseTopic = p.responseTopic
-  if (p.correlationData !== undefined) props.correlationData = asBuffer(p.correlationData)
-  if (p.userProperties !== undefined)
-    props.userProperties = p.userProperties as Record<string, string | string[]>
-  const ids = delivery.subscriptionIds
-  if (ids !== undefined && ids.length > 0)
-    props.subscriptionIdentifier = ids.length === 1 ? (ids[0] ?? 0) : [...ids]
-  if (conn.clientTopicAliasMaximum > 0) {
-    const alias = conn.aliasesOut.get(m.topic)
-    if (alias !== undefined) {
-      props.topicAlias = alias
-      packet.topic = ''
-    } else if (conn.aliasesOut.size < conn.clientTopicAliasMaximum) {
-      // Recorded by writePublish once the packet is really sent, not when it is withheld.
-      props.topicAlias = conn.aliasesOut.size + 1
-    }
-  }
-  return props
-}
-
-/** mqtt-packet writes Buffers; payloads restored from the store are plain Uint8Arrays. */
-function asBuffer(bytes: Uint8Array): Buffer {
-  return Buffer.isBuffer(bytes)
-    ? bytes
-    : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)
 }
 
 /** The filter inside a `$share/{group}/` prefix, or the filter itself. */

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
 import fc from 'fast-check'
 import mqttPacket, { type Packet } from 'mqtt-packet'
-import { decodeShortAck, encodeShortAck } from './ack-codec.js'
+import { decodeShortAck, encodeShortAck, encodeShortConnack } from './ack-codec.js'
 
 const cmds = ['puback', 'pubrec', 'pubrel', 'pubcomp'] as const
 
@@ -54,5 +54,16 @@ describe('short acknowledgements', () => {
     assert.equal(decodeShortAck(Buffer.from([0x60, 0x02, 0x00, 0x01])), undefined) // PUBREL needs flags 0010 [MQTT-3.6.1-1]
     assert.equal(decodeShortAck(Buffer.from([0x40, 0x03, 0x00, 0x01, 0x87])), undefined)
     assert.equal(decodeShortAck(Buffer.from([0x30, 0x02, 0x00, 0x01])), undefined)
+  })
+
+  it('encode a 3.1.1 CONNACK byte for byte as mqtt-packet does, and leave MQTT 5 ones to it', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: 5 }), fc.boolean(), (returnCode, sessionPresent) => {
+        const packet: Packet = { cmd: 'connack', returnCode, sessionPresent }
+        assert.deepEqual(encodeShortConnack(packet, 4), mqttPacket.generate(packet))
+      }),
+    )
+    const v5: Packet = { cmd: 'connack', reasonCode: 0, sessionPresent: false }
+    assert.equal(encodeShortConnack(v5, 5), undefined)
   })
 })

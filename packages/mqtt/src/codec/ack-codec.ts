@@ -44,3 +44,13 @@ export function encodeShortAck(packet: Packet, version: 3 | 4 | 5): Buffer | und
     return Buffer.from([ackBytes[packet.cmd], 0x04, id >> 8, id & 0xff, 0x00, 0x00])
   return Buffer.from([ackBytes[packet.cmd], 0x02, id >> 8, id & 0xff])
 }
+
+/**
+ * Encodes a 3.1.1 (or 3.1) CONNACK, the four bytes mqtt-packet would write, without its
+ * generator: one per connection, and its garbage grows the heap of a broker taking thousands of
+ * connections at once. MQTT 5 CONNACKs carry properties and return undefined.
+ */
+export function encodeShortConnack(packet: Packet, version: 3 | 4 | 5): Buffer | undefined {
+  if (packet.cmd !== 'connack' || version === 5 || packet.returnCode === undefined) return undefined
+  return Buffer.from([0x20, 0x02, packet.sessionPresent ? 0x01 : 0x00, packet.returnCode])
+}

@@ -1,3 +1,6 @@
+/** What the reader holds between packets: one shared empty buffer, not one per connection. */
+const nothing = Buffer.alloc(0)
+
 /** Why a byte stream could not be split into MQTT packets. */
 export type FrameError =
   | { readonly kind: 'too-large'; readonly bytes: number }
@@ -11,7 +14,7 @@ export type FrameError =
  * (Mosquitto CVE-2023-0809).
  */
 export class FrameReader {
-  private buffer: Buffer = Buffer.alloc(0)
+  private buffer: Buffer = nothing
   private failed = false
   /** Until the first packet, only a CONNECT, and no larger than this (Mosquitto CVE-2023-0809). */
   private awaitingConnect = true
@@ -39,7 +42,7 @@ export class FrameReader {
   /** Stops splitting: later bytes are ignored (the connection is closing). */
   stop(): void {
     this.failed = true
-    this.buffer = Buffer.alloc(0)
+    this.buffer = nothing
   }
 
   /** Feeds received bytes; calls `onFrame` for each whole packet, in order. */
@@ -56,7 +59,7 @@ export class FrameReader {
       this.onFrame(frame)
     }
     if (this.stopped) return
-    this.buffer = offset === this.buffer.length ? Buffer.alloc(0) : this.buffer.subarray(offset)
+    this.buffer = offset === this.buffer.length ? nothing : this.buffer.subarray(offset)
   }
 
   /** Total size of the packet at `offset`, or undefined while its header is incomplete. */
@@ -90,7 +93,7 @@ export class FrameReader {
 
   private fail(error: FrameError): void {
     this.failed = true
-    this.buffer = Buffer.alloc(0)
+    this.buffer = nothing
     this.onError(error)
     return undefined
   }

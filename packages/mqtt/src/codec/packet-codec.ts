@@ -1,14 +1,12 @@
 import { isUtf8 } from 'node:buffer'
 import mqttPacket, { type Packet } from 'mqtt-packet'
-import { decodeShortAck, encodeShortAck } from './ack-codec.js'
+import { decodeShortAck, encodeShortAck, encodeShortConnack } from './ack-codec.js'
+import { PacketDecodeError } from './packet-decode-error.js'
 import { checkProperties, clientProperties } from './property-check.js'
+import { decodePublish } from './publish-decoder.js'
+import { encodePublish } from './publish-encoder.js'
 
 export type ProtocolVersion = 3 | 4 | 5
-
-/** A packet the codec could not decode, with why. */
-export class PacketDecodeError extends Error {
-  override readonly name = 'PacketDecodeError'
-}
 
 /**
  * One mqtt-packet parser shared by every connection of a broker: frames arrive whole (see
@@ -61,7 +59,8 @@ export class SharedPacketParser {
 }
 
 /**
- * Decodes the whole frames of one connection. mqtt-packet turns ill-formed UTF-8 into U+FFFD
+ * Decodes the whole frames of one connection: PUBLISH and plain acknowledgements by hand (most
+ * of the traffic), the rest with mqtt-packet. mqtt-packet turns ill-formed UTF-8 into U+FFFD
  * silently, so the string fields a server must check [MQTT-1.5.4-1] are validated on the raw
  * bytes here (Mosquitto CVE-2017-7653); and a parser that throws on a malformed MQTT 5 packet
  * (mqtt-packet #107, aedes #612) becomes a decode error instead of a crash.
@@ -81,6 +80,7 @@ export class PacketDecoder {
 
   /** Decodes one whole frame. Throws PacketDecodeError when it is malformed. */
   decode(frame: Buffer): Packet {
+    if ((frame[0] ?? 0) >> 4 === 3) return decodePublish(frame, this.version)
     const ack = decodeShortAck(frame)
     if (ack !== undefined) return ack
     const { packet, error } = this.shared.parse(frame, this.version)
@@ -123,27 +123,18 @@ function hasRepeatedProperty(packet: Packet): boolean {
 }
 
 function hasUtf8Fields(packet: Packet): boolean {
-  // CONNECT, PUBLISH, SUBSCRIBE and UNSUBSCRIBE carry the strings and properties checked on the raw bytes.
-  return (
-    packet.cmd === 'publish' ||
-    packet.cmd === 'subscribe' ||
-    packet.cmd === 'unsubscribe' ||
-    packet.cmd === 'connect'
-  )
+  // CONNECT, SUBSCRIBE and UNSUBSCRIBE carry the strings and properties checked on the raw bytes
+  // (PUBLISH's are checked by decodePublish).
+  return packet.cmd === 'subscribe' || packet.cmd === 'unsubscribe' || packet.cmd === 'connect'
 }
 
 /**
- * Checks the UTF-8 string fields on the raw bytes: PUBLISH topic; SUBSCRIBE and UNSUBSCRIBE
+ * Checks the UTF-8 string fields on the raw bytes: SUBSCRIBE and UNSUBSCRIBE
  * filters; CONNECT client id, will topic and user name. Property strings are passed through.
  */
 function utf8FieldsValid(frame: Buffer, packet: Packet, version: ProtocolVersion): boolean {
   const r = { at: headerLength(frame) }
   switch (packet.cmd) {
-    case 'publish':
-      if (!readUtf8(frame, r)) return false
-      if (version !== 5) return true
-      if (packet.qos > 0) r.at += 2 // packet identifier
-      return properties(frame, r, clientProperties.publish)
     case 'subscribe':
     case 'unsubscribe': {
       r.at += 2 // packet identifier
@@ -223,7 +214,8 @@ function headerLength(frame: Buffer): number {
 
 /** Encodes a packet for a connection of the given version. */
 export function encodePacket(packet: Packet, version: ProtocolVersion): Buffer {
-  const ack = encodeShortAck(packet, version)
+  if (packet.cmd === 'publish') return encodePublish(packet, version)
+  const ack = encodeShortAck(packet, version) ?? encodeShortConnack(packet, version)
   if (ack !== undefined) return ack
   return mqttPacket.generate(packet, { protocolVersion: version })
 }

@@ -3,9 +3,9 @@ import type { Packet } from 'mqtt-packet'
 import type { Logger } from 'pino'
 import type { BrokerCore } from '../broker/broker-core.js'
 import { FrameReader, type FrameError } from '../codec/frame-reader.js'
+import { PacketDecodeError } from '../codec/packet-decode-error.js'
 import {
   PacketDecoder,
-  PacketDecodeError,
   connectProtocolLevel,
   encodePacket,
   type ProtocolVersion,
@@ -41,7 +41,6 @@ export class Connection implements SessionHolder, OutboxLink {
   readonly stream: Duplex
   readonly info: ConnectionInfo
   readonly decoder: PacketDecoder
-  readonly acks = new InOrderAcks()
   state: 'awaiting-connect' | 'authenticating' | 'connected' | 'closed' = 'awaiting-connect'
   version: ProtocolVersion = 4
   clientId = ''
@@ -61,7 +60,8 @@ export class Connection implements SessionHolder, OutboxLink {
   /** Orders routing behind asynchronous onPublish hooks, so messages keep their order [MQTT-4.6.0-5]. */
   routeChain: Promise<void> | undefined
   private readonly reader: FrameReader
-  private readonly heldFrames: Buffer[] = []
+  private heldFrames: Buffer[] | undefined
+  private ackOrder: InOrderAcks | undefined
   private keepAliveTimer: NodeJS.Timeout | undefined
   private corked = false
   private logger: Logger | undefined
@@ -101,6 +101,16 @@ export class Connection implements SessionHolder, OutboxLink {
     return this.logger
   }
 
+  /** Logs at debug level, without making the connection's logger when that level is off. */
+  debug(data: object, message: string): void {
+    if (this.core.log.isLevelEnabled('debug')) this.log.debug(data, message)
+  }
+
+  /** Keeps PUBACK/PUBREC in arrival order; made on first use (subscribers and idle clients never need it). */
+  get acks(): InOrderAcks {
+    return (this.ackOrder ??= new InOrderAcks())
+  }
+
   /** Topic aliases the client set (MQTT 5 §3.3.2.3.4); made on first use, as most clients set none. */
   get aliasesIn(): Map<number, string> {
     return (this.aliasesInMap ??= new Map())
@@ -120,7 +130,7 @@ export class Connection implements SessionHolder, OutboxLink {
     if (this.state === 'closed') return
     if (this.state === 'authenticating') {
       // [MQTT-3.1.4-5] packets sent before CONNACK wait until the CONNECT is processed.
-      this.heldFrames.push(frame)
+      ;(this.heldFrames ??= []).push(frame)
       return
     }
     this.keepAliveTimer?.refresh()
@@ -149,7 +159,8 @@ export class Connection implements SessionHolder, OutboxLink {
 
   /** Processes the packets the client sent while its CONNECT was being authenticated. */
   releaseHeldFrames(): void {
-    const frames = this.heldFrames.splice(0)
+    const frames = this.heldFrames ?? []
+    this.heldFrames = undefined
     for (const frame of frames) this.onFrame(frame)
   }
 
@@ -236,7 +247,7 @@ export class Connection implements SessionHolder, OutboxLink {
   }
 
   sendPublish(delivery: Delivery, packetId: number | undefined, dup: boolean): boolean {
-    return this.core.writePublish(this, delivery, packetId, dup)
+    return this.core.publishWriter.write(this, delivery, packetId, dup)
   }
 
   sendPubrel(packetId: number): void {

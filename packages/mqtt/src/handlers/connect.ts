@@ -117,7 +117,7 @@ function onAuthenticated(
   conn.startKeepAlive(keepAlive)
   session.outbox.attach(conn)
   core.hooks.onConnect?.(conn.client)
-  conn.log.debug({ version: conn.version, sessionPresent: present, expiry }, 'client connected')
+  conn.debug({ version: conn.version, sessionPresent: present, expiry }, 'client connected')
   conn.releaseHeldFrames()
 }
 

@@ -7,14 +7,36 @@ type PublishFields = Pick<IPublishPacket, 'topic' | 'payload' | 'qos' | 'retain'
     | NonNullable<NonNullable<IConnectPacket['will']>['properties']>
 }
 
-/** The application message of a PUBLISH (or a will), without connection-scoped properties such as the topic alias. */
+/** Shared by every message published without properties (most of them); never mutated. */
+const noProperties: MessageProperties = Object.freeze({})
+
+/**
+ * The application message of a PUBLISH (or a will), without connection-scoped properties such as
+ * the topic alias; `topic` is the one the alias resolved to, when there was one.
+ */
 export function messageFromPublish(
   packet: PublishFields,
   publisherClientId: string | undefined,
   nowMs: number,
+  topic: string = packet.topic,
 ): BrokerMessage {
-  const p = packet.properties ?? {}
-  const properties: MessageProperties = {
+  const p = packet.properties
+  const expirySec = p?.messageExpiryInterval
+  const payload = typeof packet.payload === 'string' ? Buffer.from(packet.payload) : packet.payload
+  return {
+    topic,
+    payload,
+    qos: packet.qos,
+    retain: packet.retain,
+    properties: p === undefined ? noProperties : messageProperties(p),
+    createdAtMs: nowMs,
+    ...(expirySec === undefined ? {} : { expiresAtMs: nowMs + expirySec * 1000 }),
+    ...(publisherClientId === undefined ? {} : { publisherClientId }),
+  }
+}
+
+function messageProperties(p: NonNullable<PublishFields['properties']>): MessageProperties {
+  return {
     ...(p.payloadFormatIndicator === undefined
       ? {}
       : { payloadFormatIndicator: p.payloadFormatIndicator }),
@@ -25,18 +47,5 @@ export function messageFromPublish(
     ...(p.responseTopic === undefined ? {} : { responseTopic: p.responseTopic }),
     ...(p.correlationData === undefined ? {} : { correlationData: p.correlationData }),
     ...(p.userProperties === undefined ? {} : { userProperties: p.userProperties }),
-  }
-  const payload = typeof packet.payload === 'string' ? Buffer.from(packet.payload) : packet.payload
-  return {
-    topic: packet.topic,
-    payload,
-    qos: packet.qos,
-    retain: packet.retain,
-    properties,
-    createdAtMs: nowMs,
-    ...(p.messageExpiryInterval === undefined
-      ? {}
-      : { expiresAtMs: nowMs + p.messageExpiryInterval * 1000 }),
-    ...(publisherClientId === undefined ? {} : { publisherClientId }),
   }
 }

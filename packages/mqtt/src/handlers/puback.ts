@@ -5,5 +5,5 @@ import type { Connection } from '../connection/connection.js'
 export function handlePuback(conn: Connection, packet: IPubackPacket): void {
   const id = packet.messageId ?? 0
   if (conn.session?.outbox.onPuback(id) !== true)
-    conn.log.debug({ clientId: conn.clientId, packetId: id }, 'PUBACK for an unknown packet id')
+    conn.debug({ clientId: conn.clientId, packetId: id }, 'PUBACK for an unknown packet id')
 }

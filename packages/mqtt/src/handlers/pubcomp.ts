@@ -5,5 +5,5 @@ import type { Connection } from '../connection/connection.js'
 export function handlePubcomp(conn: Connection, packet: IPubcompPacket): void {
   const id = packet.messageId ?? 0
   if (conn.session?.outbox.onPubcomp(id) !== true)
-    conn.log.debug({ clientId: conn.clientId, packetId: id }, 'PUBCOMP for an unknown packet id')
+    conn.debug({ clientId: conn.clientId, packetId: id }, 'PUBCOMP for an unknown packet id')
 }

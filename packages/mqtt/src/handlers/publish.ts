@@ -65,7 +65,7 @@ export function handlePublish(conn: Connection, packet: IPublishPacket): void {
       denial.reason ?? 'not authorized',
     )
   }
-  const message = messageFromPublish({ ...packet, topic }, conn.clientId, conn.core.clock())
+  const message = messageFromPublish(packet, conn.clientId, conn.core.clock(), topic)
   const verdict = hooks.onPublish?.(client, message)
   if (verdict instanceof Promise || conn.routeChain !== undefined)
     return routeInOrder(conn, packet, message, verdict)

@@ -30,13 +30,16 @@ export interface OutboxLink {
   sendPubrel(packetId: number): void
 }
 
+/** What every outbox of a broker shares: one object, not one per session (idle memory). */
 export interface OutboxOptions {
-  readonly clientId: string
   readonly maxQueued: number
   readonly overflow: 'drop-new' | 'drop-oldest'
   readonly clock: () => number
   /** Called for each message dropped without delivery, with why. */
-  readonly onDrop: (reason: 'queue-full' | 'expired' | 'too-large' | 'offline-qos0') => void
+  readonly onDrop: (
+    reason: 'queue-full' | 'expired' | 'too-large' | 'offline-qos0',
+    clientId: string,
+  ) => void
 }
 
 /**
@@ -46,18 +49,29 @@ export interface OutboxOptions {
  * persistent session writes each change through `persistence`.
  */
 export class Outbox {
+  private readonly clientId: string
   private readonly options: OutboxOptions
   private persistence: Persistence | undefined
   private readonly queue: Entry[] = []
   private queueHead = 0
-  private readonly inflight = new Map<number, Entry>()
-  private readonly packetIds = new PacketIds()
+  private inflightEntries: Map<number, Entry> | undefined
+  private packetIdPool: PacketIds | undefined
   private nextSeq = 1
   private link: OutboxLink | undefined
 
-  constructor(options: OutboxOptions, persistence: Persistence | undefined) {
+  constructor(clientId: string, options: OutboxOptions, persistence: Persistence | undefined) {
+    this.clientId = clientId
     this.options = options
     this.persistence = persistence
+  }
+
+  /** Made on first use, as is the packet id pool: most sessions never send QoS 1/2 (idle memory). */
+  private get inflight(): Map<number, Entry> {
+    return (this.inflightEntries ??= new Map())
+  }
+
+  private get packetIds(): PacketIds {
+    return (this.packetIdPool ??= new PacketIds())
   }
 
   get queuedCount(): number {
@@ -65,7 +79,7 @@ export class Outbox {
   }
 
   get inflightCount(): number {
-    return this.inflight.size
+    return this.inflightEntries?.size ?? 0
   }
 
   /** Starts or stops writing every change to the store (the session became persistent or clean). */
@@ -90,7 +104,7 @@ export class Outbox {
   /** A connection took the session: resend what is in flight (DUP set), then send what waits. */
   attach(link: OutboxLink): void {
     this.link = link
-    for (const entry of [...this.inflight.values()].sort((a, b) => a.seq - b.seq)) {
+    for (const entry of this.inflightInOrder()) {
       if (entry.state === 'released' && entry.packetId !== undefined)
         link.sendPubrel(entry.packetId)
       else if (!link.sendPublish(entry, entry.packetId, true)) this.complete(entry)
@@ -105,13 +119,13 @@ export class Outbox {
   /** Sends now when the window allows, else queues (QoS 0 is sent or dropped, never queued). */
   deliver(delivery: Delivery): void {
     if (delivery.qos === 0) {
-      if (this.link === undefined) return this.options.onDrop('offline-qos0')
-      if (!this.link.sendPublish(delivery, undefined, false)) this.options.onDrop('too-large')
+      if (this.link === undefined) return this.dropped('offline-qos0')
+      if (!this.link.sendPublish(delivery, undefined, false)) this.dropped('too-large')
       return
     }
     if (this.queuedCount >= this.options.maxQueued && !this.makeRoom())
-      return this.options.onDrop('queue-full')
-    const entry: Entry = { ...delivery, seq: this.nextSeq++, state: 'queued' }
+      return this.dropped('queue-full')
+    const entry = queuedEntry(delivery, this.nextSeq++)
     this.queue.push(entry)
     this.persist(entry)
     this.pump()
@@ -121,7 +135,7 @@ export class Outbox {
     if (this.options.overflow === 'drop-new') return false
     const oldest = this.shiftQueued()
     if (oldest !== undefined) this.forget(oldest)
-    this.options.onDrop('queue-full')
+    this.dropped('queue-full')
     return true
   }
 
@@ -129,14 +143,14 @@ export class Outbox {
   pump(): void {
     const link = this.link
     if (link === undefined) return
-    while (this.inflight.size < link.receiveMaximum && this.queuedCount > 0 && !link.backedUp) {
+    while (this.queuedCount > 0 && this.inflightCount < link.receiveMaximum && !link.backedUp) {
       const entry = this.queue[this.queueHead]
       if (entry === undefined) break
       const expiresAt = entry.message.expiresAtMs
       if (expiresAt !== undefined && expiresAt <= this.options.clock()) {
         this.shiftQueued()
         this.forget(entry)
-        this.options.onDrop('expired')
+        this.dropped('expired')
         continue
       }
       const packetId = this.packetIds.allocate()
@@ -148,7 +162,7 @@ export class Outbox {
       this.persist(entry)
       if (!link.sendPublish(entry, packetId, false)) {
         this.complete(entry)
-        this.options.onDrop('too-large')
+        this.dropped('too-large')
       }
     }
   }
@@ -194,7 +208,7 @@ export class Outbox {
   takeShared(options: { inflight: boolean } = { inflight: false }): Delivery[] {
     const taken: Delivery[] = []
     if (options.inflight) {
-      for (const entry of [...this.inflight.values()].sort((a, b) => a.seq - b.seq)) {
+      for (const entry of this.inflightInOrder()) {
         if (entry.shareKey === undefined || entry.state === 'released') continue
         this.complete(entry)
         taken.push(entry)
@@ -228,6 +242,10 @@ export class Outbox {
     return taken
   }
 
+  private inflightInOrder(): Entry[] {
+    return [...(this.inflightEntries?.values() ?? [])].sort((a, b) => a.seq - b.seq)
+  }
+
   private shiftQueued(): Entry | undefined {
     const entry = this.queue[this.queueHead]
     if (entry === undefined) return undefined
@@ -249,12 +267,34 @@ export class Outbox {
     this.forget(entry)
   }
 
+  private dropped(reason: Parameters<OutboxOptions['onDrop']>[0]): void {
+    this.options.onDrop(reason, this.clientId)
+  }
+
   private persist(entry: Entry): void {
-    this.persistence?.putOutgoing(this.options.clientId, toStored(entry))
+    this.persistence?.putOutgoing(this.clientId, toStored(entry))
   }
 
   private forget(entry: Entry): void {
-    this.persistence?.deleteOutgoing(this.options.clientId, entry.seq)
+    this.persistence?.deleteOutgoing(this.clientId, entry.seq)
+  }
+}
+
+/**
+ * A new queue entry, its fields listed: V8 (Node 20) takes microseconds for `{ ...delivery, seq }`
+ * here, which made this the broker's hottest line at QoS 1.
+ */
+function queuedEntry(delivery: Delivery, seq: number): Entry {
+  return {
+    message: delivery.message,
+    qos: delivery.qos,
+    retain: delivery.retain,
+    ...(delivery.subscriptionIds === undefined
+      ? {}
+      : { subscriptionIds: delivery.subscriptionIds }),
+    ...(delivery.shareKey === undefined ? {} : { shareKey: delivery.shareKey }),
+    seq,
+    state: 'queued',
   }
 }
 

@@ -23,10 +23,7 @@ export class Session {
   /** 0: ends with the connection; 0xFFFFFFFF: never expires. */
   expiryIntervalSec: number
   identity: ClientIdentity | undefined
-  readonly subscriptions = new Map<string, Subscription>()
   readonly outbox: Outbox
-  /** Incoming QoS 2 packet ids answered with PUBREC, awaiting PUBREL [MQTT-4.3.3-10]. */
-  readonly incomingQos2 = new Set<number>()
   holder: SessionHolder | undefined
   disconnectedAtMs: number | undefined
   expiryTimer: NodeJS.Timeout | undefined
@@ -35,10 +32,12 @@ export class Session {
     | { readonly message: BrokerMessage; readonly publishAtMs: number; timer?: NodeJS.Timeout }
     | undefined
   private persistence: Persistence | undefined
+  private subscriptionMap: Map<string, Subscription> | undefined
+  private incomingQos2Ids: Set<number> | undefined
 
   constructor(
     init: { clientId: string; protocolVersion: ProtocolVersion; expiryIntervalSec: number },
-    outbox: Omit<OutboxOptions, 'clientId'>,
+    outbox: OutboxOptions,
     persistence: Persistence,
   ) {
     this.clientId = init.clientId
@@ -50,7 +49,17 @@ export class Session {
     this.expiryTimer = undefined
     this.pendingWill = undefined
     this.persistence = init.expiryIntervalSec > 0 ? persistence : undefined
-    this.outbox = new Outbox({ ...outbox, clientId: init.clientId }, this.persistence)
+    this.outbox = new Outbox(init.clientId, outbox, this.persistence)
+  }
+
+  /** Subscriptions by filter; made on first use, as is `incomingQos2` (idle connections have neither). */
+  get subscriptions(): Map<string, Subscription> {
+    return (this.subscriptionMap ??= new Map())
+  }
+
+  /** Incoming QoS 2 packet ids answered with PUBREC, awaiting PUBREL [MQTT-4.3.3-10]. */
+  get incomingQos2(): Set<number> {
+    return (this.incomingQos2Ids ??= new Set())
   }
 
   get persistent(): boolean {

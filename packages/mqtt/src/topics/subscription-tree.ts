@@ -75,6 +75,8 @@ function splitShared(filter: string): { group: string; inner: string } | undefin
 export class SubscriptionTree<S> {
   readonly #root = new FilterNode<S>('')
   #size = 0
+  /** Shared entries among them: with none, {@link forEachSharedMatch} skips its walk. */
+  #sharedSize = 0
 
   /** Number of (filter, clientId) entries, shared included. */
   get size(): number {
@@ -92,6 +94,7 @@ export class SubscriptionTree<S> {
     const isNew = !members.has(clientId)
     members.set(clientId, value)
     if (isNew) this.#size++
+    if (isNew && shared !== undefined) this.#sharedSize++
     return isNew
   }
 
@@ -108,6 +111,7 @@ export class SubscriptionTree<S> {
         : removeGroupMember(node, shared.group, clientId)
     if (!removed) return false
     this.#size--
+    if (shared !== undefined) this.#sharedSize--
     prune(path, levels)
     return true
   }
@@ -119,6 +123,7 @@ export class SubscriptionTree<S> {
 
   /** Visits every share group with a filter matching `topic`: key is `${group}/${filter}` (unique per group+filter), members is that group's clientId → value map (live view; do not copy per call). */
   forEachSharedMatch(topic: string, visit: GroupVisitor<S>): void {
+    if (this.#sharedSize === 0) return
     matchLevels(this.#root, topic.split('/'), visit, visitGroups)
   }
 
