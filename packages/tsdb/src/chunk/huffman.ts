@@ -16,8 +16,9 @@ import { bestRice, MAX_K, readRice, writeRice } from './rice.js'
 export const MAX_LENGTH = 12
 const SYMBOL_BITS = 6
 const LENGTH_BITS = 4
-const MAX_SYMBOLS = 63
-const MIN_VALUES = 64
+export const MAX_SYMBOLS = 63
+/** Fewer values than this never get a Huffman code: the table would outweigh them. */
+export const MIN_HUFFMAN_VALUES = 64
 
 export interface HuffmanPlan {
   symbols: number
@@ -65,12 +66,18 @@ export function codeLengths(freq: Float64Array, max: number): Uint8Array {
     while (next < 2 * count - 1) {
       let a: number
       let b: number
-      if (leaf < count && (merged >= next || (nodeWeight[leaf] ?? 0) <= (nodeWeight[merged] ?? 0))) {
+      if (
+        leaf < count &&
+        (merged >= next || (nodeWeight[leaf] ?? 0) <= (nodeWeight[merged] ?? 0))
+      ) {
         a = leaf++
       } else {
         a = merged++
       }
-      if (leaf < count && (merged >= next || (nodeWeight[leaf] ?? 0) <= (nodeWeight[merged] ?? 0))) {
+      if (
+        leaf < count &&
+        (merged >= next || (nodeWeight[leaf] ?? 0) <= (nodeWeight[merged] ?? 0))
+      ) {
         b = leaf++
       } else {
         b = merged++
@@ -120,7 +127,7 @@ export function planHuffman(
   start: number,
   end: number,
 ): HuffmanPlan | undefined {
-  if (end - start < MIN_VALUES) return undefined
+  if (end - start < MIN_HUFFMAN_VALUES) return undefined
   let max = 0
   for (let i = start; i < end; i++) {
     const v = values[i] ?? 0
@@ -142,10 +149,20 @@ export function planHuffman(
       if (v >= esc) escaped[j++] = v - esc
     }
   }
+  const [kEsc, escBits] = bestRice(escaped, 0, escaped.length)
+  return huffmanPlanOf(freq, kEsc, escBits)
+}
+
+/** The plan for symbol counts `freq` (the escape symbol last) and Rice-coded escapes. */
+export function huffmanPlanOf(
+  freq: Float64Array,
+  kEsc: number,
+  escBits: number,
+): HuffmanPlan | undefined {
+  const symbols = freq.length
   const lengths = codeLengths(freq, MAX_LENGTH)
   const codes = canonicalCodes(lengths)
   if (codes === undefined) return undefined
-  const [kEsc, escBits] = bestRice(escaped, 0, escaped.length)
   let bits = SYMBOL_BITS + LENGTH_BITS * symbols + SYMBOL_BITS + escBits
   for (let sym = 0; sym < symbols; sym++) bits += (freq[sym] ?? 0) * (lengths[sym] ?? 0)
   return { symbols, lengths, codes, kEsc, bits }

@@ -14,3 +14,4 @@ export {
 } from './chunk.js'
 export { ChunkError, chunkErrorCodes, type ChunkErrorCode } from './chunk-error.js'
 export { MAX_STRING_BYTES } from './string-codec.js'
+export { decodeFloatTable, encodeFloatTable, MAX_TABLE_COLUMNS, type FloatTable } from './table.js'

@@ -48,6 +48,7 @@ const SAMPLE_BLOCKS = 8
 const EST_SMALL = 64
 const EST_MARGIN = 0.03
 const EST_CANDIDATES = 2
+const EST_PREDICTORS = 3
 
 /** Maps a signed integer to an unsigned one: 0, -1, 1, -2 … → 0, 1, 2, 3 … */
 export function zigzag(v: number): number {
@@ -252,6 +253,8 @@ function applicable(n: number, maxAbs: number): number[] {
 interface Candidate {
   predictor: number
   mapping: number
+  /** The estimated size, where ranked by estimate. */
+  bits?: number
 }
 
 /** The original search, kept for short series: the two smallest L1 spreads, each mapping. */
@@ -263,19 +266,17 @@ function rankBySpread(values: Float64Array, predictors: number[], res: Float64Ar
     ranked.push({ predictor: p, spread: spread(res, 1, n) })
   }
   ranked.sort((a, b) => a.spread - b.spread)
-  return ranked
-    .slice(0, 2)
-    .flatMap(({ predictor }) => [
-      { predictor, mapping: SIGNED },
-      { predictor, mapping: UNSIGNED },
-    ])
+  return ranked.slice(0, 2).flatMap(({ predictor }) => [
+    { predictor, mapping: SIGNED },
+    { predictor, mapping: UNSIGNED },
+  ])
 }
 
 /**
  * Bits a stream of these values would take, from the empirical entropy of its histogram
  * (values below EST_SMALL exactly, larger ones by bit length plus their low bits).
  */
-function estimateBits(hist: Float64Array, count: number, rawBits: number): number {
+function estimateBits(hist: Int32Array, count: number, rawBits: number): number {
   let bits = rawBits
   for (let b = 0; b < hist.length; b++) {
     const c = hist[b] ?? 0
@@ -284,7 +285,7 @@ function estimateBits(hist: Float64Array, count: number, rawBits: number): numbe
   return bits
 }
 
-function addToHistogram(hist: Float64Array, v: number): number {
+function addToHistogram(hist: Int32Array, v: number): number {
   if (v < EST_SMALL) {
     hist[v] = (hist[v] ?? 0) + 1
     return 0
@@ -295,24 +296,33 @@ function addToHistogram(hist: Float64Array, v: number): number {
 }
 
 /**
- * For long series: every predictor and mapping scored by estimateBits on a sample of blocks;
- * the best ones (within EST_MARGIN of the best, at most EST_CANDIDATES) go on to exact planning.
+ * For long series, on a sample of blocks: the EST_PREDICTORS predictors of smallest L1 spread,
+ * each mapping scored by estimateBits; the best ones (within EST_MARGIN of the best, at most
+ * EST_CANDIDATES) go on to exact planning.
  */
 function rankBySample(values: Float64Array, predictors: number[]): Candidate[] {
   const n = values.length
   const blocks = Math.min(SAMPLE_BLOCKS, Math.floor((n - 1) / SAMPLE_BLOCK))
   const total = blocks * SAMPLE_BLOCK
-  const sample = new Float64Array(total)
-  const sorted = new Float64Array(total)
-  const signedHist = new Float64Array(EST_SMALL + 54)
-  const unsignedHist = new Float64Array(EST_SMALL + 54)
-  const scored: { predictor: number; mapping: number; bits: number }[] = []
+  const samples = new Float64Array(total * predictors.length)
   const stride = blocks > 1 ? (n - 1 - SAMPLE_BLOCK) / (blocks - 1) : 0
-  for (const p of predictors) {
+  const ranked: { index: number; spread: number }[] = []
+  predictors.forEach((p, index) => {
+    const at = index * total
     for (let b = 0; b < blocks; b++) {
       const from = 1 + Math.floor(b * stride)
-      residualsRange(values, p, from, from + SAMPLE_BLOCK, sample, b * SAMPLE_BLOCK)
+      residualsRange(values, p, from, from + SAMPLE_BLOCK, samples, at + b * SAMPLE_BLOCK)
     }
+    ranked.push({ index, spread: spread(samples, at, at + total) })
+  })
+  ranked.sort((x, y) => x.spread - y.spread)
+  const sorted = new Float64Array(total)
+  const signedHist = new Int32Array(EST_SMALL + 54)
+  const unsignedHist = new Int32Array(EST_SMALL + 54)
+  const scored: { predictor: number; mapping: number; bits: number }[] = []
+  for (const { index } of ranked.slice(0, EST_PREDICTORS)) {
+    const sample = samples.subarray(index * total, (index + 1) * total)
+    const predictor = predictors[index] ?? DELTA
     sorted.set(sample)
     const median = select(sorted, total, total >>> 1)
     const min = minimum(sample, 0, total)
@@ -326,23 +336,40 @@ function rankBySample(values: Float64Array, predictors: number[]): Candidate[] {
       signedRaw += addToHistogram(signedHist, d >= 0 ? 2 * d : -2 * d - 1)
       unsignedRaw += addToHistogram(unsignedHist, r - min)
     }
-    scored.push({ predictor: p, mapping: SIGNED, bits: estimateBits(signedHist, total, signedRaw) })
+    const signedBits = estimateBits(signedHist, total, signedRaw)
+    scored.push({ predictor, mapping: SIGNED, bits: signedBits })
     scored.push({
-      predictor: p,
+      predictor,
       mapping: UNSIGNED,
       bits: estimateBits(unsignedHist, total, unsignedRaw),
     })
   }
-  scored.sort((a, b) => a.bits - b.bits)
+  scored.sort((x, y) => x.bits - y.bits)
   const limit = (scored[0]?.bits ?? 0) * (1 + EST_MARGIN)
   return scored.filter((c, i) => i < EST_CANDIDATES && (i === 0 || c.bits <= limit))
 }
 
+/**
+ * Roughly the bits writeSeries would write for a long series (from the sampled ranking), or
+ * undefined for a short one, where only writing it tells.
+ */
+export function estimateSeriesBits(values: Float64Array): number | undefined {
+  const n = values.length
+  if (n <= EXHAUSTIVE_MAX) return undefined
+  const maxAbs = maxAbsOf(values)
+  const best = rankBySample(values, applicable(n, maxAbs))[0]
+  return best === undefined ? undefined : best.bits
+}
+
+function maxAbsOf(values: Float64Array): number {
+  let maxAbs = 0
+  for (let i = 0; i < values.length; i++) maxAbs = Math.max(maxAbs, Math.abs(values[i] ?? 0))
+  return maxAbs
+}
+
 function planSeries(values: Float64Array): SeriesPlan {
   const n = values.length
-  let maxAbs = 0
-  for (let i = 0; i < n; i++) maxAbs = Math.max(maxAbs, Math.abs(values[i] ?? 0))
-  const predictors = applicable(n, maxAbs)
+  const predictors = applicable(n, maxAbsOf(values))
   const res = new Float64Array(n)
   const candidates =
     n <= EXHAUSTIVE_MAX ? rankBySpread(values, predictors, res) : rankBySample(values, predictors)

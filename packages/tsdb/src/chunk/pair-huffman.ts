@@ -12,12 +12,12 @@ import { bestRice, MAX_K, readRice, writeRice } from './rice.js'
  *
  * Layout: PAIR_SYMBOLS code lengths (4 bits each, 0 = unused), kEsc (6 bits), then the codes.
  */
-const BASE = 7
+export const BASE = 7
 const ESC = BASE * BASE
-const PAIR_SYMBOLS = ESC + 1
+export const PAIR_SYMBOLS = ESC + 1
 const LENGTH_BITS = 4
 const K_BITS = 6
-const MIN_VALUES = 128
+export const MIN_PAIR_VALUES = 128
 
 export interface PairPlan {
   lengths: Uint8Array
@@ -30,12 +30,8 @@ function symbolOf(a: number, b: number): number {
   return a < BASE && b < BASE ? a * BASE + b : ESC
 }
 
-export function planPairs(
-  values: Float64Array,
-  start: number,
-  end: number,
-): PairPlan | undefined {
-  if (end - start < MIN_VALUES) return undefined
+export function planPairs(values: Float64Array, start: number, end: number): PairPlan | undefined {
+  if (end - start < MIN_PAIR_VALUES) return undefined
   const freq = new Float64Array(PAIR_SYMBOLS)
   for (let i = start; i < end; i += 2) {
     const a = values[i] ?? 0
@@ -55,10 +51,19 @@ export function planPairs(
       }
     }
   }
+  const [kEsc, escBits] = bestRice(escaped, 0, escaped.length)
+  return pairPlanOf(freq, kEsc, escBits)
+}
+
+/** The plan for pair-symbol counts `freq` (PAIR_SYMBOLS of them) and Rice-coded escapes. */
+export function pairPlanOf(
+  freq: Float64Array,
+  kEsc: number,
+  escBits: number,
+): PairPlan | undefined {
   const lengths = codeLengths(freq, MAX_LENGTH)
   const codes = canonicalCodes(lengths)
   if (codes === undefined) return undefined
-  const [kEsc, escBits] = bestRice(escaped, 0, escaped.length)
   let bits = LENGTH_BITS * PAIR_SYMBOLS + K_BITS + escBits
   for (let sym = 0; sym < PAIR_SYMBOLS; sym++) bits += (freq[sym] ?? 0) * (lengths[sym] ?? 0)
   return { lengths, codes, kEsc, bits }

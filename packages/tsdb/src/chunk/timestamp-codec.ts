@@ -1,6 +1,7 @@
 import { LITTLE_ENDIAN, type BitReader } from './bit-reader.js'
 import { BitWriter } from './bit-writer.js'
 import {
+  estimateSeriesBits,
   MAX_SERIES_ABS,
   readSeries,
   sampledMedian,
@@ -31,16 +32,18 @@ export const TS_ENCODINGS = 3
 
 const PERIOD_BITS = 49
 const PHASE_BITS = 50
+/** Try the series coder when its estimate is under this multiple of the grid's exact size. */
+const SERIES_MARGIN = 1.05
 
-/** Returns false (having written nothing) when the series does not sit on a grid of period p. */
-function writeGrid(w: BitWriter, o: Float64Array, period: number): boolean {
+/** Returns undefined when the series does not sit on a grid of period p. */
+function writeGrid(o: Float64Array, period: number): BitWriter | undefined {
   const n = o.length
-  if (period < 1) return false
+  if (period < 1) return undefined
   const slots = new Float64Array(n)
   const phase = new Float64Array(n)
   for (let i = 0; i < n; i++) {
     const k = Math.round((o[i] ?? 0) / period)
-    if (i > 0 && k <= (slots[i - 1] ?? 0)) return false
+    if (i > 0 && k <= (slots[i - 1] ?? 0)) return undefined
     slots[i] = k
     phase[i] = (o[i] ?? 0) - k * period
   }
@@ -48,38 +51,53 @@ function writeGrid(w: BitWriter, o: Float64Array, period: number): boolean {
   const gaps = new Float64Array(Math.max(0, n - 1))
   for (let i = 1; i < n; i++) gaps[i - 1] = (slots[i] ?? 0) - (slots[i - 1] ?? 0) - 1
   for (let i = 0; i < n; i++) phase[i] = zigzag((phase[i] ?? 0) - c)
+  const w = new BitWriter()
   w.writeLong(period, PERIOD_BITS)
   w.writeLong(zigzag(c), PHASE_BITS)
   writeUints(w, gaps)
   writeUints(w, phase)
-  return true
+  return w
+}
+
+/** The offsets from the first timestamp, SERIES or GRID, whichever is smaller. */
+function encodeOffsets(o: Float64Array): { encoding: number; bytes: Uint8Array } {
+  const n = o.length
+  const deltas = new Float64Array(Math.max(0, n - 1))
+  for (let i = 1; i < n; i++) deltas[i - 1] = (o[i] ?? 0) - (o[i - 1] ?? 0)
+  const period = sampledMedian(deltas)
+  const periods = [period]
+  const lastSlot = Math.round((o[n - 1] ?? 0) / Math.max(1, period))
+  if (lastSlot > 0) periods.push(Math.round((o[n - 1] ?? 0) / lastSlot))
+  let grid: BitWriter | undefined
+  for (const p of new Set(periods)) {
+    const w = writeGrid(o, p)
+    if (w !== undefined && (grid === undefined || w.bitLength < grid.bitLength)) grid = w
+  }
+  // A timer's grid codes each jitter once, deltas twice: skip the series coder unless its
+  // estimate comes close (always try it on short series, where there is no estimate).
+  const estimate = grid === undefined ? undefined : estimateSeriesBits(o)
+  let series: BitWriter | undefined
+  if (grid === undefined || estimate === undefined || estimate < grid.bitLength * SERIES_MARGIN) {
+    series = new BitWriter()
+    writeSeries(series, o)
+  }
+  // Ties go to SERIES, as the first candidate.
+  if (series !== undefined && (grid === undefined || series.bitLength <= grid.bitLength)) {
+    return { encoding: TS_SERIES, bytes: series.finish() }
+  }
+  return { encoding: TS_GRID, bytes: (grid ?? new BitWriter()).finish() }
 }
 
 /** Encodes strictly increasing safe-integer timestamps; returns the encoding and its bytes. */
 export function encodeTimestamps(ts: Float64Array): { encoding: number; bytes: Uint8Array } {
   const n = ts.length
   const t0 = ts[0] ?? 0
-  const candidates: { encoding: number; bytes: Uint8Array }[] = []
   if ((ts[n - 1] ?? 0) - t0 <= MAX_SERIES_ABS) {
     const o = new Float64Array(n)
     for (let i = 0; i < n; i++) o[i] = (ts[i] ?? 0) - t0
-    const deltas = new Float64Array(Math.max(0, n - 1))
-    for (let i = 1; i < n; i++) deltas[i - 1] = (o[i] ?? 0) - (o[i - 1] ?? 0)
-    const series = new BitWriter()
-    writeSeries(series, o)
-    candidates.push({ encoding: TS_SERIES, bytes: series.finish() })
-    const period = sampledMedian(deltas)
-    const periods = [period]
-    const lastSlot = Math.round((o[n - 1] ?? 0) / Math.max(1, period))
-    if (lastSlot > 0) periods.push(Math.round((o[n - 1] ?? 0) / lastSlot))
-    for (const p of new Set(periods)) {
-      const grid = new BitWriter()
-      if (writeGrid(grid, o, p)) candidates.push({ encoding: TS_GRID, bytes: grid.finish() })
-    }
+    const best = encodeOffsets(o)
+    if (best.bytes.length < n * 8) return best
   }
-  let best = candidates[0]
-  for (const c of candidates) if (best === undefined || c.bytes.length < best.bytes.length) best = c
-  if (best !== undefined && best.bytes.length < n * 8) return best
   const raw = new BitWriter()
   const f = new Float64Array(1)
   const u = new Uint32Array(f.buffer)

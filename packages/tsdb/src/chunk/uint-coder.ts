@@ -1,17 +1,19 @@
 import type { BitReader } from './bit-reader.js'
 import type { BitWriter } from './bit-writer.js'
-import { planHuffman, readHuffman, writeHuffman, type HuffmanPlan } from './huffman.js'
-import { planPairs, readPairs, writePairs, type PairPlan } from './pair-huffman.js'
+import { readHuffman, writeHuffman } from './huffman.js'
+import { readPairs, writePairs } from './pair-huffman.js'
+import { ESCAPE_Q, MAX_K, pow2, RAW_BITS, readRice, writeRice } from './rice.js'
 import {
-  bestRice,
-  bestRiceOf,
-  ESCAPE_Q,
-  MAX_K,
-  pow2,
-  RAW_BITS,
-  readRice,
-  writeRice,
-} from './rice.js'
+  BLOCK_SIZES,
+  HUFFMAN,
+  KR_BITS,
+  MODE_BITS,
+  MODE_SPARSE,
+  MODE_ZERO,
+  PAIRS,
+  planStream,
+  type StreamPlan,
+} from './uint-plan.js'
 
 /**
  * The integer coder every encoding shares, for unsigned integers below 2^53. A stream starts
@@ -30,112 +32,7 @@ import {
  * samples) down to a few bits per change. See Rice, "Some practical universal noiseless coding
  * techniques" (JPL 79-22, 1979) and the adaptive Rice stage of FLAC.
  */
-const BLOCK_SIZES = [128, 1024] as const
 const STREAM_BITS = 2
-const HUFFMAN = 2
-const PAIRS = 3
-const PAIR_TABLE_BITS = 206
-const MODE_BITS = 6
-const MODE_ZERO = 62
-const MODE_SPARSE = 63
-const KR_BITS = 4
-const MAX_KR = 15
-
-/** How one block is written. */
-interface BlockPlan {
-  mode: number
-  bits: number
-  kr: number
-  kv: number
-  /** SPARSE: zero runs and the following non-zero values - 1, interleaved. */
-  pairs: Float64Array | undefined
-}
-
-function planSparse(values: Float64Array, start: number, end: number, zeros: number): BlockPlan {
-  const nonzeroCount = end - start - zeros
-  const runs = new Float64Array(nonzeroCount + 1)
-  const nonzero = new Float64Array(nonzeroCount)
-  let r = 0
-  let run = 0
-  for (let i = start; i < end; i++) {
-    const v = values[i] ?? 0
-    if (v === 0) {
-      run++
-    } else {
-      runs[r] = run
-      nonzero[r++] = v - 1
-      run = 0
-    }
-  }
-  const runCount = run > 0 ? r + 1 : r
-  if (run > 0) runs[r] = run
-  const [kr, runBits] = bestRice(runs, 0, runCount)
-  const [kv, valueBits] = bestRice(nonzero, 0, r)
-  const pairs = new Float64Array(runCount + r)
-  for (let j = 0, p = 0; j < runCount; j++) {
-    pairs[p++] = runs[j] ?? 0
-    if (j < r) pairs[p++] = nonzero[j] ?? 0
-  }
-  const fits = kr <= MAX_KR
-  const bits = fits ? MODE_BITS + KR_BITS + MODE_BITS + runBits + valueBits : Infinity
-  return { mode: MODE_SPARSE, bits, kr, kv, pairs }
-}
-
-function planBlock(values: Float64Array, start: number, end: number): BlockPlan {
-  let zeros = 0
-  let sum = 0
-  let max = 0
-  for (let i = start; i < end; i++) {
-    const v = values[i] ?? 0
-    if (v === 0) zeros++
-    sum += v
-    if (v > max) max = v
-  }
-  if (zeros === end - start) {
-    return { mode: MODE_ZERO, bits: MODE_BITS, kr: 0, kv: 0, pairs: undefined }
-  }
-  const [k, riceBits] = bestRiceOf(values, start, end, sum, max)
-  const rice = { mode: k, bits: MODE_BITS + riceBits, kr: 0, kv: 0, pairs: undefined }
-  if (zeros * 2 < end - start) return rice
-  const sparse = planSparse(values, start, end, zeros)
-  return sparse.bits < rice.bits ? sparse : rice
-}
-
-interface StreamPlan {
-  /** 0, 1: Rice blocks of BLOCK_SIZES[sizeIndex]; HUFFMAN: one Huffman code. */
-  sizeIndex: number
-  bits: number
-  blocks: BlockPlan[]
-  huffman?: HuffmanPlan
-  pairs?: PairPlan
-}
-
-function planStream(values: Float64Array, start: number, end: number): StreamPlan {
-  let best: StreamPlan = { sizeIndex: 0, bits: Infinity, blocks: [] }
-  for (let sizeIndex = 0; sizeIndex < BLOCK_SIZES.length; sizeIndex++) {
-    const size = BLOCK_SIZES[sizeIndex] ?? 128
-    const plans: BlockPlan[] = []
-    let bits = 0
-    for (let b = start; b < end && bits < best.bits; b += size) {
-      const plan = planBlock(values, b, Math.min(end, b + size))
-      plans.push(plan)
-      bits += plan.bits
-    }
-    if (bits < best.bits) best = { sizeIndex, bits, blocks: plans }
-    if (end - start <= size) break
-  }
-  // A Huffman code costs at least a bit per value, a pair code half that plus its table.
-  const n = end - start
-  const huffman = best.bits > n ? planHuffman(values, start, end) : undefined
-  if (huffman !== undefined && huffman.bits < best.bits) {
-    best = { sizeIndex: HUFFMAN, bits: huffman.bits, blocks: [], huffman }
-  }
-  const pairs = best.bits > n / 2 + PAIR_TABLE_BITS ? planPairs(values, start, end) : undefined
-  if (pairs !== undefined && pairs.bits < best.bits) {
-    best = { sizeIndex: PAIRS, bits: pairs.bits, blocks: [], pairs }
-  }
-  return best
-}
 
 /** How writeUints would code values[start..end); `bits` is the exact size. */
 export interface UintsPlan {

@@ -1,5 +1,5 @@
-import { decodeChunk, encodeChunk } from '../chunk/index.js'
-import { TsdbError } from '../errors.js'
+import { decodeFloatTable, encodeFloatTable } from '../chunk/index.js'
+import { corruptChunk } from '../chunk/chunk-error.js'
 import { numeric } from '../model/buckets.js'
 import type { Precision, ValueType } from '../model/points.js'
 import type { SortedPoints } from './head.js'
@@ -67,53 +67,37 @@ function rollupOf(points: SortedPoints, width: number): RollupLevel {
   }
 }
 
-/** Encodes rollup levels with the chunk codec, one compressed column each. */
+/**
+ * Encodes rollup levels: a level count, then per level its byte length (u32 LE) and a float
+ * table (interval starts once, then the count, sum, min and max columns) under one checksum.
+ */
 export function encodeRollups(levels: readonly RollupLevel[]): Uint8Array {
   const parts: Uint8Array[] = [Uint8Array.of(levels.length)]
   for (const level of levels) {
-    for (const column of [level.count, level.sum, level.min, level.max]) {
-      const bytes = encodeChunk({ type: 'float', timestamps: level.starts, values: column })
-      const length = new Uint8Array(4)
-      new DataView(length.buffer).setUint32(0, bytes.length, true)
-      parts.push(length, bytes)
-    }
+    const table = encodeFloatTable(level.starts, [level.count, level.sum, level.min, level.max])
+    const length = Buffer.allocUnsafe(4)
+    length.writeUInt32LE(table.length, 0)
+    parts.push(length, table)
   }
   return Buffer.concat(parts)
 }
 
 /** Decodes what {@link encodeRollups} wrote (throws `TSDB_CHUNK_CORRUPT` on damage). */
 export function decodeRollups(bytes: Uint8Array): RollupLevel[] {
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength)
+  const buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)
   const levels: RollupLevel[] = []
   let at = 1
-  const count = bytes[0] ?? 0
-  for (let l = 0; l < count; l++) {
-    const columns: { timestamps: Float64Array; values: Float64Array }[] = []
-    for (let c = 0; c < 4; c++) {
-      if (at + 4 > bytes.length) throw corrupt()
-      const length = view.getUint32(at, true)
-      if (at + 4 + length > bytes.length) throw corrupt()
-      const chunk = decodeChunk(bytes.subarray(at + 4, at + 4 + length))
-      columns.push({ timestamps: chunk.timestamps, values: chunk.values as Float64Array })
-      at += 4 + length
+  for (let l = 0; l < (buf[0] ?? 0); l++) {
+    if (at + 4 > buf.length) throw corruptChunk('rollups are truncated')
+    const length = buf.readUInt32LE(at)
+    if (at + 4 + length > buf.length) throw corruptChunk('rollups are truncated')
+    const table = decodeFloatTable(buf.subarray(at + 4, at + 4 + length))
+    const [count, sum, min, max] = table.columns
+    if (count === undefined || sum === undefined || min === undefined || max === undefined) {
+      throw corruptChunk('a rollup table lacks a column')
     }
-    const [count, sum, min, max] = columns as [
-      (typeof columns)[0],
-      (typeof columns)[0],
-      (typeof columns)[0],
-      (typeof columns)[0],
-    ]
-    levels.push({
-      starts: count.timestamps,
-      count: count.values,
-      sum: sum.values,
-      min: min.values,
-      max: max.values,
-    })
+    levels.push({ starts: table.timestamps, count, sum, min, max })
+    at += 4 + length
   }
   return levels
-}
-
-function corrupt(): TsdbError {
-  return new TsdbError('TSDB_IO', 'a chunk rollup is truncated')
 }

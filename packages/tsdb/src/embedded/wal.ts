@@ -22,7 +22,8 @@ const maxRecordBytes = 1 << 30
 type Item =
   | {
       readonly kind: 'record'
-      readonly frame: Buffer
+      /** The frame header (length, CRC) and the payload, written back to back. */
+      readonly frame: readonly [Buffer, Buffer]
       readonly apply: () => void
       readonly resolve: () => void
       readonly reject: (err: unknown) => void
@@ -123,10 +124,10 @@ export class WriteAheadLog {
         }),
       )
     }
-    const frame = Buffer.allocUnsafe(frameBytes + payload.length)
-    frame.writeUInt32LE(payload.length, 0)
-    frame.writeUInt32LE(crc32(payload), 4)
-    payload.copy(frame, frameBytes)
+    const header = Buffer.allocUnsafe(frameBytes)
+    header.writeUInt32LE(payload.length, 0)
+    header.writeUInt32LE(crc32(payload), 4)
+    const frame = [header, payload] as const
     return this.#enqueue((resolve, reject) => ({ kind: 'record', frame, apply, resolve, reject }))
   }
 
@@ -179,7 +180,7 @@ export class WriteAheadLog {
         const handle = this.#handle
         if (handle === undefined)
           throw new TsdbError('TSDB_CLOSED', 'the write-ahead log is closed')
-        await handle.writev(batch.map((p) => p.frame))
+        await handle.writev(batch.flatMap((p) => p.frame))
         await handle.datasync()
       } catch (err) {
         // What reached the file may or may not be durable: refuse every later write rather than

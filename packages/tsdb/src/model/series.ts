@@ -22,15 +22,17 @@ export const seriesLimits = {
   maxTags: 32,
 } as const
 
-const encoder = new TextEncoder()
-
 function checkName(value: unknown, field: string, maxBytes: number): string {
   if (typeof value !== 'string' || value.length === 0) {
     throw new TsdbError('TSDB_SERIES_INVALID', `series ${field} must be a non-empty string`, {
       details: { field },
     })
   }
-  if (value.length > maxBytes || encoder.encode(value).length > maxBytes) {
+  // A UTF-16 unit is at most 3 UTF-8 bytes: only long names need counting.
+  if (
+    value.length > maxBytes ||
+    (value.length * 3 > maxBytes && Buffer.byteLength(value) > maxBytes)
+  ) {
     throw new TsdbError(
       'TSDB_SERIES_INVALID',
       `series ${field} is longer than ${String(maxBytes)} bytes`,
