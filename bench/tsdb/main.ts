@@ -24,6 +24,8 @@ const usage = `usage: npm run bench -- tsdb [options]
   --help         this text`
 
 const MIN = 60_000
+/** Writes in flight at once, for every store: four writers, as a small fleet gateway would. */
+const inFlight = 4
 const HOUR = 60 * MIN
 const numericMetrics = ['temperature', 'humidity', 'level', 'counter', 'bool'] as const
 
@@ -145,7 +147,7 @@ async function loadOurs(
 ): Promise<Figures> {
   log(`${name}: writing ${data.points.toLocaleString('en')} points`)
   const { ms } = await timed(async () => {
-    await load(store, batches, 4)
+    await load(store, batches, inFlight)
     await checkpoint()
   })
   const stats = await store.stats()
@@ -200,7 +202,7 @@ async function main(): Promise<void> {
     log('peer: plain PostgreSQL table, COPY')
     const peer = new PlainTablePeer(db.url)
     await peer.create()
-    const peerLoad = await timed(() => peer.load(payloads))
+    const peerLoad = await timed(() => peer.load(payloads, inFlight))
     await peer.vacuum()
     const peerFigures: Figures = {
       ingest_points_per_s: Math.round(data.points / (peerLoad.ms / 1000)),

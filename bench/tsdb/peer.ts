@@ -23,19 +23,27 @@ export class PlainTablePeer {
     `)
   }
 
-  /** Loads COPY payloads (from {@link copyPayloads}), each its own committed, durable COPY. */
-  async load(payloads: readonly string[]): Promise<void> {
-    const client = await this.#pool.connect()
-    try {
-      for (const text of payloads) {
-        await pipeline(
-          Readable.from([text]),
-          client.query(copyFrom('COPY points (series_id, ts, value) FROM STDIN')),
-        )
+  /**
+   * Loads COPY payloads (from {@link copyPayloads}), each its own committed, durable COPY, on
+   * `inFlight` connections at once — the same concurrency our engines get.
+   */
+  async load(payloads: readonly string[], inFlight: number): Promise<void> {
+    let next = 0
+    const worker = async (): Promise<void> => {
+      const client = await this.#pool.connect()
+      try {
+        while (next < payloads.length) {
+          const text = payloads[next++] as string
+          await pipeline(
+            Readable.from([text]),
+            client.query(copyFrom('COPY points (series_id, ts, value) FROM STDIN')),
+          )
+        }
+      } finally {
+        client.release()
       }
-    } finally {
-      client.release()
     }
+    await Promise.all(Array.from({ length: inFlight }, worker))
   }
 
   async vacuum(): Promise<void> {

@@ -37,7 +37,10 @@ export function planSeal(
 }
 
 /**
- * Joins the chunks of one series' window into as few as the size limit allows; returns the
+ * Joins runs of adjacent chunks of one series' window, each run into one chunk of at most
+ * `maxPoints`; chunks already that big are left alone. In a window still being written
+ * (`closed` false) only chunks under a quarter of the limit join, so that a growing chunk is not
+ * re-encoded at every pass; once the window has closed, any run that fits joins. Returns the
  * replacement and how many points it re-encoded.
  */
 export function planCompaction(
@@ -45,17 +48,36 @@ export function planCompaction(
   seriesId: number,
   type: ValueType,
   windowStart: number,
+  closed: boolean,
   layout: ChunkLayout,
   decode: (chunk: ChunkRow) => SortedPoints,
 ): { remove: number[]; add: NewChunk[]; points: number } {
-  const parts = catalogue.chunks(seriesId, windowStart, windowStart + layout.window)
-  if (parts.length < 2) return { remove: [], add: [], points: 0 }
-  const points = concatPoints(parts.map(decode))
-  return {
-    remove: parts.map((c) => c.id),
-    add: cutChunks(seriesId, type, points, layout),
-    points: points.times.length,
+  const joinable = (c: ChunkRow): boolean =>
+    closed ? c.count < layout.maxPoints : c.count < layout.maxPoints / 4
+  const runs: ChunkRow[][] = []
+  let run: ChunkRow[] = []
+  let size = 0
+  for (const chunk of catalogue.chunks(seriesId, windowStart, windowStart + layout.window)) {
+    if (!joinable(chunk) || size + chunk.count > layout.maxPoints) {
+      if (run.length > 1) runs.push(run)
+      run = []
+      size = 0
+      if (!joinable(chunk)) continue
+    }
+    run.push(chunk)
+    size += chunk.count
   }
+  if (run.length > 1) runs.push(run)
+  const remove: number[] = []
+  const add: NewChunk[] = []
+  let points = 0
+  for (const parts of runs) {
+    const joined = concatPoints(parts.map(decode))
+    remove.push(...parts.map((c) => c.id))
+    add.push(...cutChunks(seriesId, type, joined, layout))
+    points += joined.times.length
+  }
+  return { remove, add, points }
 }
 
 /** Cuts sorted points into chunks along window boundaries and the size limit. */

@@ -340,7 +340,8 @@ export class EmbeddedStore implements TimeSeriesStore {
     const closedBefore = (this.#now() - this.#compactAfterMs) * (this.precision === 'ms' ? 1 : 1000)
     const windows = this.#catalogue
       .fragmentedWindows(window, maxPoints)
-      .filter((w) => all || w.parts >= 8 || w.windowStart + window <= closedBefore)
+      .map((w) => ({ ...w, closed: all || w.windowStart + window <= closedBefore }))
+      .filter((w) => w.closed || w.parts >= 8)
     let points = 0
     for (let i = 0; i < windows.length && !this.#closed;) {
       const slice: typeof windows = []
@@ -360,6 +361,7 @@ export class EmbeddedStore implements TimeSeriesStore {
             entry.id,
             entry.type,
             w.windowStart,
+            w.closed,
             this.#layout,
             (c) => this.#decodeOrQuarantine(entry, c),
           )
