@@ -7,10 +7,15 @@ export const TWO_POW_32 = 4294967296
  * can load any 32-bit window with two word reads.
  */
 export class BitWriter {
-  #words = new Uint32Array(256)
+  #words: Uint32Array
   #count = 0
   #cur = 0
   #used = 0
+
+  /** `sizeHint`: roughly the words the stream will take; the buffer grows past it as needed. */
+  constructor(sizeHint = 64) {
+    this.#words = new Uint32Array(Math.max(8, Math.min(sizeHint, 1 << 16)))
+  }
 
   /** The number of bits written so far. */
   get bitLength(): number {

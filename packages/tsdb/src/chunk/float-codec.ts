@@ -48,82 +48,139 @@ function isExact(v: number, e: number): boolean {
   return Math.abs(m) <= MAX_SERIES_ABS && m / p === v && (v !== 0 || 1 / v > 0)
 }
 
+/** Exact-count histogram scratch: counts[e] = sampled values exact at exponent e. */
+const counts = new Float64Array(MAX_EXP + 2)
+const bits64 = new Float64Array(1)
+const bitWords = new Uint32Array(bits64.buffer)
+const HI = LITTLE_ENDIAN ? 1 : 0
+
+/**
+ * The smallest exponent at which v is exact, or -1. Exactness holds from there up until
+ * |v|·10^e passes MAX_SERIES_ABS: m/10^e and 10m/10^(e+1) are correctly rounded quotients of
+ * the same number.
+ */
+function smallestExponent(v: number): number {
+  for (let e = 0; e <= MAX_EXP; e++) if (isExact(v, e)) return e
+  return -1
+}
+
+function isOver(a: number, e: number): boolean {
+  return Math.round(a * (POW10[e] ?? 1)) > MAX_SERIES_ABS
+}
+
+/** The smallest e in (e0, MAX_EXP + 1] with |m| over MAX_SERIES_ABS (MAX_EXP + 1: none). */
+function limitExponent(a: number, e0: number): number {
+  if (a === 0) return MAX_EXP + 1
+  let e = Math.max(e0 + 1, Math.min(MAX_EXP + 1, Math.floor(Math.log10(MAX_SERIES_ABS / a)) + 1))
+  while (e > e0 + 1 && isOver(a, e - 1)) e--
+  while (e <= MAX_EXP && !isOver(a, e)) e++
+  return e
+}
+
 /** Up to two exponents worth trying: the smallest that fits the most values, and a cheaper one. */
 function exponentCandidates(values: Float64Array): number[] {
   const n = values.length
   const step = Math.max(1, Math.floor(n / SAMPLE))
-  const counts: number[] = []
-  for (let e = 0; e <= MAX_EXP; e++) {
-    let c = 0
-    for (let i = 0; i < n; i += step) if (isExact(values[i] ?? 0, e)) c++
-    counts.push(c)
+  counts.fill(0)
+  for (let i = 0; i < n; i += step) {
+    const v = values[i] ?? 0
+    const e0 = smallestExponent(v)
+    if (e0 < 0) continue
+    counts[e0] = (counts[e0] ?? 0) + 1
+    // The first exponent where v's mantissa grows past the limit stops counting it.
+    const e1 = limitExponent(Math.abs(v), e0)
+    counts[e1] = (counts[e1] ?? 0) - 1
   }
-  const most = Math.max(...counts)
+  let most = 0
+  let running = 0
+  for (let e = 0; e <= MAX_EXP; e++) {
+    running += counts[e] ?? 0
+    counts[e] = running
+    if (running > most) most = running
+  }
   if (most === 0) return []
-  const full = counts.findIndex((c) => c >= most)
-  const near = counts.findIndex((c) => c >= most * 0.95)
+  let full = -1
+  let near = -1
+  for (let e = 0; e <= MAX_EXP && full < 0; e++) {
+    const c = counts[e] ?? 0
+    if (near < 0 && c >= most * 0.95) near = e
+    if (c >= most) full = e
+  }
   return near === full ? [full] : [near, full]
 }
+
+function writeFloatBits(w: BitWriter, v: number): void {
+  bits64[0] = v
+  w.writeFloatBits(bitWords[HI] ?? 0, bitWords[1 - HI] ?? 0)
+}
+
+let mantissas = new Float64Array(1024)
+let exceptions = new Int32Array(1024)
+let gaps = new Float64Array(1024)
 
 function writeAlp(w: BitWriter, values: Float64Array, e: number): void {
   const n = values.length
   const p = POW10[e] ?? 1
-  const m = new Float64Array(n)
-  const exceptions: number[] = []
+  if (mantissas.length < n) {
+    mantissas = new Float64Array(Math.max(n, 2 * mantissas.length))
+    exceptions = new Int32Array(mantissas.length)
+    gaps = new Float64Array(mantissas.length)
+  }
+  const m = mantissas.subarray(0, n)
+  let count = 0
   let last = NaN
+  let firstExact = -1
   for (let i = 0; i < n; i++) {
     const v = values[i] ?? 0
     if (isExact(v, e)) {
       last = Math.round(v * p)
-      m[i] = last
+      if (firstExact < 0) firstExact = i
     } else {
-      exceptions.push(i)
-      m[i] = last
+      exceptions[count++] = i
     }
+    m[i] = last
   }
   // Leading exceptions take the first exact value's m.
-  const firstExact = m.findIndex((x) => !Number.isNaN(x))
   if (firstExact < 0) m.fill(0)
   else m.fill(m[firstExact] ?? 0, 0, firstExact)
   w.write(e, EXP_BITS)
-  w.write(exceptions.length, COUNT_BITS)
-  const gaps = new Float64Array(exceptions.length)
-  for (let j = 0; j < exceptions.length; j++) {
+  w.write(count, COUNT_BITS)
+  for (let j = 0; j < count; j++) {
     gaps[j] = (exceptions[j] ?? 0) - (j === 0 ? 0 : (exceptions[j - 1] ?? 0) + 1)
   }
-  writeUints(w, gaps)
-  if (exceptions.length > 0) {
-    const { hi, lo } = floatWords(Float64Array.from(exceptions, (i) => values[i] ?? 0))
-    for (let j = 0; j < exceptions.length; j++) w.writeFloatBits(hi[j] ?? 0, lo[j] ?? 0)
-  }
+  writeUints(w, gaps, 0, count)
+  for (let j = 0; j < count; j++) writeFloatBits(w, values[exceptions[j] ?? 0] ?? 0)
   writeSeries(w, m)
 }
 
 /** Encodes the floats with the smallest of ALP (if they look decimal), XOR and RAW. */
 export function encodeFloats(values: Float64Array): { encoding: number; bytes: Uint8Array } {
   const n = values.length
-  const { hi, lo } = floatWords(values)
-  const candidates: { encoding: number; writer: BitWriter }[] = []
+  let best: BitWriter | undefined
+  let encoding = FLOAT_RAW
   for (const e of exponentCandidates(values)) {
-    const writer = new BitWriter()
+    const writer = new BitWriter(n)
     writeAlp(writer, values, e)
-    candidates.push({ encoding: FLOAT_ALP, writer })
+    if (best === undefined || writer.bitLength < best.bitLength) {
+      best = writer
+      encoding = FLOAT_ALP
+    }
   }
   // XOR only wins on floats that are not decimals, where ALP costs more than 2 bytes a value.
-  if (candidates.every((c) => c.writer.bitLength > n * 16)) {
-    const xor = new BitWriter()
+  if (best === undefined || best.bitLength > n * 16) {
+    const { hi, lo } = floatWords(values)
+    const xor = new BitWriter(n * 2)
     writeXor(xor, hi, lo)
-    candidates.push({ encoding: FLOAT_XOR, writer: xor })
+    if (best === undefined || xor.bitLength < best.bitLength) {
+      best = xor
+      encoding = FLOAT_XOR
+    }
   }
-  let best = candidates[0]
-  for (const c of candidates) {
-    if (best === undefined || c.writer.bitLength < best.writer.bitLength) best = c
+  if (best.bitLength <= n * 64) {
+    return { encoding, bytes: best.finish() }
   }
-  if (best !== undefined && best.writer.bitLength <= n * 64) {
-    return { encoding: best.encoding, bytes: best.writer.finish() }
-  }
-  const raw = new BitWriter()
-  for (let i = 0; i < n; i++) raw.writeFloatBits(hi[i] ?? 0, lo[i] ?? 0)
+  const raw = new BitWriter(n * 2)
+  for (let i = 0; i < n; i++) writeFloatBits(raw, values[i] ?? 0)
   return { encoding: FLOAT_RAW, bytes: raw.finish() }
 }
 

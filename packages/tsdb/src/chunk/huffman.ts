@@ -35,11 +35,37 @@ export interface HuffmanPlan {
  */
 export function codeLengths(freq: Float64Array, max: number): Uint8Array {
   const s = freq.length
-  const weights = Float64Array.from(freq)
-  const order = new Int32Array(s)
-  const nodeWeight = new Float64Array(2 * s)
-  const parent = new Int32Array(2 * s)
-  const depth = new Uint8Array(2 * s)
+  if (s > SCRATCH_SYMBOLS) return codeLengthsWith(freq, max, createScratch(s))
+  return codeLengthsWith(freq, max, scratch)
+}
+
+/** Working arrays of codeLengths, module-level for the common alphabet sizes (never re-entered). */
+interface LengthScratch {
+  weights: Float64Array
+  order: Int32Array
+  nodeWeight: Float64Array
+  parent: Int32Array
+  depth: Uint8Array
+}
+
+const SCRATCH_SYMBOLS = 64
+
+function createScratch(s: number): LengthScratch {
+  return {
+    weights: new Float64Array(s),
+    order: new Int32Array(s),
+    nodeWeight: new Float64Array(2 * s),
+    parent: new Int32Array(2 * s),
+    depth: new Uint8Array(2 * s),
+  }
+}
+
+const scratch = createScratch(SCRATCH_SYMBOLS)
+
+function codeLengthsWith(freq: Float64Array, max: number, work: LengthScratch): Uint8Array {
+  const s = freq.length
+  const { weights, order, nodeWeight, parent, depth } = work
+  weights.set(freq)
   for (;;) {
     const lengths = new Uint8Array(s)
     // The live symbols by (weight, symbol): insertion sort, the alphabet is small.

@@ -35,27 +35,34 @@ const PHASE_BITS = 50
 /** Try the series coder when its estimate is under this multiple of the grid's exact size. */
 const SERIES_MARGIN = 1.05
 
+/** Grid scratch (module-level, reused: encoding is synchronous and writeGrid never nests). */
+let slots = new Float64Array(1024)
+let phase = new Float64Array(1024)
+let gaps = new Float64Array(1024)
+
 /** Returns undefined when the series does not sit on a grid of period p. */
 function writeGrid(o: Float64Array, period: number): BitWriter | undefined {
   const n = o.length
   if (period < 1) return undefined
-  const slots = new Float64Array(n)
-  const phase = new Float64Array(n)
+  if (slots.length < n) {
+    slots = new Float64Array(Math.max(n, 2 * slots.length))
+    phase = new Float64Array(slots.length)
+    gaps = new Float64Array(slots.length)
+  }
   for (let i = 0; i < n; i++) {
     const k = Math.round((o[i] ?? 0) / period)
     if (i > 0 && k <= (slots[i - 1] ?? 0)) return undefined
     slots[i] = k
     phase[i] = (o[i] ?? 0) - k * period
   }
-  const c = sampledMedian(phase)
-  const gaps = new Float64Array(Math.max(0, n - 1))
+  const c = sampledMedian(phase, 0, n)
   for (let i = 1; i < n; i++) gaps[i - 1] = (slots[i] ?? 0) - (slots[i - 1] ?? 0) - 1
   for (let i = 0; i < n; i++) phase[i] = zigzag((phase[i] ?? 0) - c)
   const w = new BitWriter()
   w.writeLong(period, PERIOD_BITS)
   w.writeLong(zigzag(c), PHASE_BITS)
-  writeUints(w, gaps)
-  writeUints(w, phase)
+  writeUints(w, gaps, 0, Math.max(0, n - 1))
+  writeUints(w, phase, 0, n)
   return w
 }
 

@@ -11,9 +11,9 @@ import {
   MODE_SPARSE,
   MODE_ZERO,
   PAIRS,
-  planStream,
   type StreamPlan,
-} from './uint-plan.js'
+} from './uint-blocks.js'
+import { planStream } from './uint-plan.js'
 
 /**
  * The integer coder every encoding shares, for unsigned integers below 2^53. A stream starts
