@@ -42,7 +42,7 @@ describe('embedded engine internals, seen from outside', () => {
             ),
             { maxLength: 30 },
           ),
-          fc.constantFrom(5 * 60_000, HOUR, 3 * HOUR, DAY),
+          fc.constantFrom(5 * 60_000, 15 * 60_000, 30 * 60_000, HOUR, 3 * HOUR, DAY),
           async (sealed, late, bucket) => {
             const device = `r${String(run++)}`
             const series = { tenant: 't', device, metric: 'temp' }

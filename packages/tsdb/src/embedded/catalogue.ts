@@ -59,7 +59,7 @@ export class Catalogue {
       this.#db = new Database(path)
       // Small pages: each chunk's blob wastes half its last overflow page on average. Both
       // settings only take effect on a new file, before the first table.
-      this.#db.pragma('page_size = 1024')
+      this.#db.pragma('page_size = 512')
       this.#db.pragma('auto_vacuum = INCREMENTAL')
       this.#db.pragma('journal_mode = WAL')
       this.#db.pragma('synchronous = FULL')

@@ -53,7 +53,7 @@ export interface EmbeddedStoreOptions extends StoreOptions {
   readonly headMaxPoints?: number
   /** … or once the oldest unsealed point is this old, in ms of wall time (default 10 minutes). */
   readonly checkpointIntervalMs?: number
-  /** Points per chunk at most (default 8,192). */
+  /** Points per chunk at most (default 16,384). */
   readonly chunkMaxPoints?: number
   /**
    * A day window's chunks are joined once the window ended this long ago (default 1 hour), or
@@ -159,7 +159,7 @@ export class EmbeddedStore implements TimeSeriesStore {
     const perMs = this.precision === 'ms' ? 1 : 1000
     this.#layout = {
       window: DAY_MS * perMs,
-      maxPoints: options.chunkMaxPoints ?? 8192,
+      maxPoints: options.chunkMaxPoints ?? 16_384,
       rollupWidths: rollupWidths(this.precision),
     }
     this.#now = options.now ?? Date.now
@@ -557,7 +557,8 @@ export class EmbeddedStore implements TimeSeriesStore {
     const totals = this.#catalogue.totals()
     const points = totals.points + this.#headPoints
     const catalogueBytes = readdirSync(this.#dir)
-      .filter((name) => name.startsWith('catalogue.db'))
+      // The -shm file is SQLite's in-memory WAL index, 32 KiB while open, gone when closed.
+      .filter((name) => name.startsWith('catalogue.db') && !name.endsWith('-shm'))
       .reduce((n, name) => n + statSync(join(this.#dir, name)).size, 0)
     const walBytes = this.#wal.bytes()
     const bytesOnDisk = catalogueBytes + walBytes

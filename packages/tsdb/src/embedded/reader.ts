@@ -16,7 +16,7 @@ import { describe } from '../model/prepare-write.js'
 export class SeriesReader {
   readonly #catalogue: Catalogue
   readonly #points: ChunkCache<SortedPoints>
-  readonly #rollups: ChunkCache<RollupLevel[]>
+  readonly #rollups: ChunkCache<(RollupLevel | undefined)[]>
 
   constructor(catalogue: Catalogue, cacheBytes: number) {
     this.#catalogue = catalogue
@@ -37,11 +37,11 @@ export class SeriesReader {
   }
 
   /** The rollup levels of a chunk. */
-  chunkRollups(entry: SeriesEntry, chunk: ChunkRow): RollupLevel[] {
+  chunkRollups(entry: SeriesEntry, chunk: ChunkRow): (RollupLevel | undefined)[] {
     return this.#rollups.get(chunk.id, () => {
       const bytes = this.#catalogue.chunkRollups(chunk.id)
       const levels = guard(entry, chunk, () => decodeRollups(bytes))
-      return { value: levels, bytes: levels.reduce((n, l) => n + l.starts.length * 40, 64) }
+      return { value: levels, bytes: levels.reduce((n, l) => n + (l?.starts.length ?? 0) * 40, 64) }
     })
   }
 

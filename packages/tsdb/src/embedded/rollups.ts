@@ -4,8 +4,12 @@ import { numeric } from '../model/buckets.js'
 import type { Precision, ValueType } from '../model/points.js'
 import type { SortedPoints } from './head.js'
 
-/** Rollup interval widths in ms: 5 minutes (dashboards over a day) and 1 hour (months). */
-export const rollupWidthsMs = [5 * 60_000, 60 * 60_000] as const
+/**
+ * Rollup interval widths in ms: 15 minutes (a day on a chart is 96 of them; a 5-minute bucket
+ * over a day reads at most a few thousand points of a series, which decodes in well under a
+ * millisecond) and 1 hour (weeks and months). Finer rollups cost more bytes than they save time.
+ */
+export const rollupWidthsMs = [15 * 60_000, 60 * 60_000] as const
 
 /** Count, sum, min and max of each interval of one width that holds points of a chunk. */
 export interface RollupLevel {
@@ -21,14 +25,27 @@ export function rollupWidths(precision: Precision): number[] {
   return rollupWidthsMs.map((w) => (precision === 'ms' ? w : w * 1000))
 }
 
-/** Rollups of a chunk's points at each width (none for strings). */
+/**
+ * A level is kept only where its rows each summarise at least this many points on average:
+ * below that, reading the points costs little more than reading the rollup, and storing it
+ * would cost almost as much as the points (a 60 s sensor has 15 points per 15 minutes).
+ */
+export const minPointsPerRollupRow = 32
+
+/**
+ * Rollups of a chunk's points at each width, by level index; a level summarising too few
+ * points per row is left out (undefined), and strings have none.
+ */
 export function computeRollups(
   type: ValueType,
   points: SortedPoints,
   widths: readonly number[],
-): RollupLevel[] {
+): (RollupLevel | undefined)[] {
   if (type === 'string') return []
-  return widths.map((width) => rollupOf(points, width))
+  return widths.map((width) => {
+    const level = rollupOf(points, width)
+    return level.starts.length * minPointsPerRollupRow <= points.times.length ? level : undefined
+  })
 }
 
 function rollupOf(points: SortedPoints, width: number): RollupLevel {
@@ -68,36 +85,40 @@ function rollupOf(points: SortedPoints, width: number): RollupLevel {
 }
 
 /**
- * Encodes rollup levels: a level count, then per level its byte length (u32 LE) and a float
- * table (interval starts once, then the count, sum, min and max columns) under one checksum.
+ * Encodes rollup levels: how many are present (u8), then per present level its index (u8), its
+ * byte length (u32 LE) and a float table (interval starts once, then the count, sum, min and max
+ * columns) under one checksum.
  */
-export function encodeRollups(levels: readonly RollupLevel[]): Uint8Array {
-  const parts: Uint8Array[] = [Uint8Array.of(levels.length)]
-  for (const level of levels) {
+export function encodeRollups(levels: readonly (RollupLevel | undefined)[]): Uint8Array {
+  const present = levels.flatMap((level, index) => (level === undefined ? [] : [{ level, index }]))
+  const parts: Uint8Array[] = [Uint8Array.of(present.length)]
+  for (const { level, index } of present) {
     const table = encodeFloatTable(level.starts, [level.count, level.sum, level.min, level.max])
-    const length = Buffer.allocUnsafe(4)
-    length.writeUInt32LE(table.length, 0)
-    parts.push(length, table)
+    const head = Buffer.allocUnsafe(5)
+    head.writeUInt8(index, 0)
+    head.writeUInt32LE(table.length, 1)
+    parts.push(head, table)
   }
   return Buffer.concat(parts)
 }
 
-/** Decodes what {@link encodeRollups} wrote (throws `TSDB_CHUNK_CORRUPT` on damage). */
-export function decodeRollups(bytes: Uint8Array): RollupLevel[] {
+/** Decodes what {@link encodeRollups} wrote, by level index (throws `TSDB_CHUNK_CORRUPT`). */
+export function decodeRollups(bytes: Uint8Array): (RollupLevel | undefined)[] {
   const buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)
-  const levels: RollupLevel[] = []
+  const levels: (RollupLevel | undefined)[] = []
   let at = 1
   for (let l = 0; l < (buf[0] ?? 0); l++) {
-    if (at + 4 > buf.length) throw corruptChunk('rollups are truncated')
-    const length = buf.readUInt32LE(at)
-    if (at + 4 + length > buf.length) throw corruptChunk('rollups are truncated')
-    const table = decodeFloatTable(buf.subarray(at + 4, at + 4 + length))
+    if (at + 5 > buf.length) throw corruptChunk('rollups are truncated')
+    const index = buf.readUInt8(at)
+    const length = buf.readUInt32LE(at + 1)
+    if (at + 5 + length > buf.length) throw corruptChunk('rollups are truncated')
+    const table = decodeFloatTable(buf.subarray(at + 5, at + 5 + length))
     const [count, sum, min, max] = table.columns
     if (count === undefined || sum === undefined || min === undefined || max === undefined) {
       throw corruptChunk('a rollup table lacks a column')
     }
-    levels.push({ starts: table.timestamps, count, sum, min, max })
-    at += 4 + length
+    levels[index] = { starts: table.timestamps, count, sum, min, max }
+    at += 5 + length
   }
   return levels
 }
