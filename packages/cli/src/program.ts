@@ -10,6 +10,7 @@ import { startBroker } from './commands/broker.js'
 import { runPasswd } from './commands/broker-passwd.js'
 import { addData } from './commands/data-command.js'
 import { decide, topicsOf } from './commands/protocol-topics.js'
+import { intOption } from './commands/int-option.js'
 import { readInput } from './commands/read-input.js'
 import { exitCodes, reportError, toJson, type Output } from './output.js'
 
@@ -64,12 +65,7 @@ function createProgram(
   return program
 }
 
-function parsePort(value: string): number {
-  const port = Number(value)
-  if (!Number.isInteger(port) || port < 0 || port > 65_535)
-    throw new InvalidArgumentError('expected a port number 0-65535')
-  return port
-}
+const parsePort = intOption(0, 65_535, 'expected a port number 0-65535')
 
 function addBroker(parent: Command, out: Output, stdin: NodeJS.ReadableStream | undefined): void {
   const broker = subcommand(parent, 'broker', out)

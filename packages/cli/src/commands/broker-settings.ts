@@ -22,6 +22,7 @@ export function brokerSettingsFrom(config: BrokerConfig, version: string): Broke
       maxQueuedPerSession: limits.maxQueuedMessages,
       maxKeepAliveSec: limits.maxKeepaliveSec,
       ...(limits.maxPacketBytes === undefined ? {} : { maxPacketBytes: limits.maxPacketBytes }),
+      ...(limits.maxPayloadBytes === undefined ? {} : { maxPayloadBytes: limits.maxPayloadBytes }),
     },
   }
 }

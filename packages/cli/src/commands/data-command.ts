@@ -1,3 +1,4 @@
+import { intOption } from './int-option.js'
 import { InvalidArgumentError, Option, type Command } from 'commander'
 import type { AggregateFunction, Fill, TagMatcher } from '@strata/tsdb'
 import { CliError } from '../errors.js'
@@ -249,9 +250,4 @@ function parseFill(value: string): Fill {
   return n
 }
 
-function parseLimit(value: string): number {
-  const n = Number(value)
-  if (!Number.isInteger(n) || n < 1 || n > 100_000)
-    throw new InvalidArgumentError('expected a whole number from 1 to 100000')
-  return n
-}
+const parseLimit = intOption(1, 100_000, 'expected a whole number from 1 to 100000')

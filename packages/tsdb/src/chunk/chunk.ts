@@ -72,8 +72,14 @@ function checkInput(data: ChunkData): number {
   if (values.length !== n) {
     throw invalidChunkData(`${String(n)} timestamps but ${String(values.length)} values`)
   }
+  checkTimestamps(ts)
+  return n
+}
+
+/** Throws `TSDB_CHUNK_INVALID` unless the timestamps are strictly increasing safe integers. */
+export function checkTimestamps(ts: Float64Array): void {
   let prev = -Infinity
-  for (let i = 0; i < n; i++) {
+  for (let i = 0; i < ts.length; i++) {
     const t = ts[i] ?? NaN
     if (!Number.isSafeInteger(t) || t <= prev) {
       throw invalidChunkData(
@@ -82,7 +88,6 @@ function checkInput(data: ChunkData): number {
     }
     prev = t
   }
-  return n
 }
 
 function encodeValues(data: ChunkData): { encoding: number; bytes: Uint8Array } {

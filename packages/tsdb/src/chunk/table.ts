@@ -1,6 +1,6 @@
 import { crc32 } from 'node:zlib'
 import { BitReader } from './bit-reader.js'
-import { MAX_CHUNK_POINTS } from './chunk.js'
+import { checkTimestamps, MAX_CHUNK_POINTS } from './chunk.js'
 import { corruptChunk, invalidChunkData } from './chunk-error.js'
 import { decodeFloats, encodeFloats } from './float-codec.js'
 import { decodeTimestamps, encodeTimestamps, TS_ENCODINGS } from './timestamp-codec.js'
@@ -56,16 +56,7 @@ function checkTable(timestamps: Float64Array, columns: readonly Float64Array[]):
       throw invalidChunkData(`column ${String(j)} is not a Float64Array of ${String(n)} values`)
     }
   })
-  let prev = -Infinity
-  for (let i = 0; i < n; i++) {
-    const t = timestamps[i] ?? NaN
-    if (!Number.isSafeInteger(t) || t <= prev) {
-      throw invalidChunkData(
-        `timestamp ${String(i)} (${String(t)}) is not a safe integer after the one before`,
-      )
-    }
-    prev = t
-  }
+  checkTimestamps(timestamps)
   return n
 }
 
