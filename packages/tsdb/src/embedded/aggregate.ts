@@ -6,14 +6,14 @@ import {
   throwIfAborted,
   type QueryLimits,
 } from '../model/limits.js'
-import type { Precision, Value } from '../model/points.js'
+import type { Precision } from '../model/points.js'
 import type { AggregateGroup, AggregateQuery, AggregateResult } from '../model/queries.js'
 import { describe } from '../model/prepare-write.js'
 import { TsdbError } from '../errors.js'
 import type { Catalogue } from './catalogue.js'
 import { mergePoints, type SortedPoints } from './head.js'
 import { concatPoints } from './chunk-writer.js'
-import { slice, type SeriesReader } from './reader.js'
+import { lowerBound, slice, type SeriesReader } from './reader.js'
 import type { SeriesEntry, SeriesIndex } from './series-index.js'
 
 interface Group {
@@ -126,13 +126,24 @@ function addSeries(
         continue
       }
     }
-    raw.push(slice(ctx.reader.chunkPoints(entry, chunk), from, to))
+    raw.push(ctx.reader.chunkPoints(entry, chunk))
   }
+  if (head.times.length === 0) {
+    // Nothing unsealed in range: read each chunk's points where they lie, copying nothing.
+    let scanned = 0
+    for (const points of raw) {
+      const start = lowerBound(points.times, from)
+      const end = lowerBound(points.times, to)
+      acc.addSorted(points.times, points.values, start, end)
+      scanned += end - start
+    }
+    return scanned
+  }
+  const inRange = raw.map((points) => slice(points, from, to))
   const points = mergePoints(
-    concatPoints(raw.length === 0 ? [{ times: [], values: [] }] : raw),
+    concatPoints(inRange.length === 0 ? [{ times: [], values: [] }] : inRange),
     head,
   )
-  for (let i = 0; i < points.times.length; i++)
-    acc.addPoint(points.times[i] as number, points.values[i] as Value)
+  acc.addSorted(points.times, points.values, 0, points.times.length)
   return points.times.length
 }

@@ -49,7 +49,10 @@ import { decodeWriteRecord, encodeWriteRecord } from './wal-record.js'
 
 /** Options of the embedded engine. */
 export interface EmbeddedStoreOptions extends StoreOptions {
-  /** Seal the head into chunks once it holds this many points (default 500,000). */
+  /**
+   * Seal the head into chunks once it holds this many points (default 2,000,000: about 40 MiB,
+   * and checkpoints rare enough that a busy series seals chunks of thousands of points).
+   */
   readonly headMaxPoints?: number
   /** … or once the oldest unsealed point is this old, in ms of wall time (default 10 minutes). */
   readonly checkpointIntervalMs?: number
@@ -165,7 +168,7 @@ export class EmbeddedStore implements TimeSeriesStore {
     this.#now = options.now ?? Date.now
     this.#lateWindowMs = options.lateWindowMs ?? 7 * DAY_MS
     this.#maxFutureMs = options.maxFutureMs ?? 3_600_000
-    this.#headMaxPoints = options.headMaxPoints ?? 500_000
+    this.#headMaxPoints = options.headMaxPoints ?? 2_000_000
     this.#onBackgroundError =
       options.onBackgroundError ??
       ((err) => {

@@ -110,6 +110,40 @@ export class BucketAccumulator {
     }
   }
 
+  /**
+   * Adds points `start` … `end - 1` of a time-sorted series. Plain numbers with no per-value
+   * function asked for (no first, last, stddev, percentile) take a fast path that sums each
+   * bucket's run in place; anything else goes point by point.
+   */
+  addSorted(times: readonly number[], values: readonly Value[], start: number, end: number): void {
+    if (
+      this.#samples !== undefined ||
+      this.#firstTime !== undefined ||
+      typeof values[start] !== 'number'
+    ) {
+      for (let i = start; i < end; i++) this.addPoint(times[i] as number, values[i] as Value)
+      return
+    }
+    let i = start
+    while (i < end) {
+      const index = this.indexOf(times[i] as number)
+      const bucketEnd = this.timeOf(index + 1)
+      const first = values[i] as number
+      let count = 0
+      let sum = 0
+      let min = first
+      let max = first
+      for (; i < end && (times[i] as number) < bucketEnd; i++) {
+        const x = values[i] as number
+        count++
+        sum += x
+        if (x < min || Number.isNaN(min)) min = x
+        if (x > max || Number.isNaN(x)) max = x
+      }
+      this.addRollup(index, count, sum, min, max)
+    }
+  }
+
   /** Adds a rollup row (an interval wholly inside bucket `index`). */
   addRollup(index: number, count: number, sum: number, min: number, max: number): void {
     this.#sum[index] = (this.#sum[index] as number) + sum
