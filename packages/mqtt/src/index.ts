@@ -27,7 +27,13 @@ export type {
   ClientInfo,
   ConnectContext,
 } from './hooks/broker-hooks.js'
-export type { BrokerMessage, MessageProperties } from './message.js'
+export {
+  userPropertyValues,
+  type BrokerMessage,
+  type MessageProperties,
+  type UserProperties,
+  type UserProperty,
+} from './message.js'
 export { MqttError, mqttErrorCodes, type MqttErrorCode } from './errors.js'
 export { listenTcp } from './listeners/tcp.js'
 export { listenTls, type TlsSettings } from './listeners/tls.js'

@@ -166,6 +166,8 @@ async function openListener(
     port: l.port,
     host: l.host ?? '::',
     flagHint: 'the `listener` line of the config (or --port)',
+    // Each listener counts its own connections, as Mosquitto's per-listener max_connections.
+    ...(l.maxConnections === undefined ? {} : { maxConnections: l.maxConnections }),
   }
   const tls = l.tls === undefined ? undefined : await loadTls(l.tls)
   if (l.protocol === 'websockets')

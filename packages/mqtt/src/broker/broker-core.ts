@@ -2,6 +2,7 @@ import type { Logger } from 'pino'
 import { parseSharedFilter, topicMatches } from '@strata/protocol'
 import { SharedPacketParser } from '../codec/packet-codec.js'
 import type { Connection } from '../connection/connection.js'
+import type { ConnectionInfo } from '../connection/connection-info.js'
 import { reason } from '../connection/reason-codes.js'
 import type { BrokerHooks, ClientIdentity } from '../hooks/broker-hooks.js'
 import type { BrokerMessage } from '../message.js'
@@ -112,11 +113,17 @@ export class BrokerCore {
     )
   }
 
-  /** A reason code to refuse a new connection with (limits, shutdown), or undefined to admit it. */
-  admit(): number | undefined {
+  /**
+   * A reason code to refuse a new connection with (limits, shutdown), or undefined to admit it.
+   * `info` carries its listener's own limit, when that has one (Mosquitto's per-listener
+   * `max_connections`).
+   */
+  admit(info: ConnectionInfo): number | undefined {
     if (this.closing) return reason.serverShuttingDown
     // The asking connection is in the set already, authenticating or not.
     if (this.connections.size > this.options.limits.maxConnections) return reason.serverBusy
+    const perListener = info.listenerConnections
+    if (perListener !== undefined && perListener.open() > perListener.max) return reason.serverBusy
     if (!this.connectRate.take()) return reason.connectionRateExceeded
     this.metrics.connectionsAccepted++
     return undefined

@@ -5,6 +5,12 @@
 export interface BrokerLimits {
   /** Largest packet accepted, fixed header included (CONNACK Maximum Packet Size). */
   readonly maxPacketBytes: number
+  /**
+   * Largest PUBLISH payload accepted (Mosquitto's `message_size_limit`); 0: no limit but
+   * `maxPacketBytes`. A larger message is dropped and its QoS flow completed, as Mosquitto does:
+   * PUBACK/PUBREC 0x97 (quota exceeded) on MQTT 5, a plain acknowledgement on 3.1.1.
+   */
+  readonly maxPayloadBytes: number
   /** Longest topic name or filter, in UTF-8 bytes, and most levels. */
   readonly maxTopicBytes: number
   readonly maxTopicLevels: number
@@ -38,6 +44,7 @@ export interface BrokerLimits {
 
 export const defaultBrokerLimits: BrokerLimits = {
   maxPacketBytes: 1_048_576,
+  maxPayloadBytes: 0,
   maxTopicBytes: 1_024,
   maxTopicLevels: 32,
   maxClientIdBytes: 256,

@@ -1,4 +1,4 @@
-import type { IPublishPacket } from 'mqtt-packet'
+import type { PublishPacket as IPublishPacket } from '../codec/publish-packet.js'
 import { SharedPublishBytes } from '../codec/shared-publish-bytes.js'
 import type { Connection } from '../connection/connection.js'
 import type { Delivery } from '../session/outbox.js'
@@ -94,8 +94,8 @@ function publishProperties(
   if (p.contentType !== undefined) props.contentType = p.contentType
   if (p.responseTopic !== undefined) props.responseTopic = p.responseTopic
   if (p.correlationData !== undefined) props.correlationData = asBuffer(p.correlationData)
-  if (p.userProperties !== undefined)
-    props.userProperties = p.userProperties as Record<string, string | string[]>
+  // [MQTT-3.3.2-17] [MQTT-3.3.2-18] unchanged and in order.
+  if (p.userProperties !== undefined) props.userProperties = p.userProperties
   const ids = delivery.subscriptionIds
   if (ids !== undefined && ids.length > 0)
     props.subscriptionIdentifier = ids.length === 1 ? (ids[0] ?? 0) : [...ids]

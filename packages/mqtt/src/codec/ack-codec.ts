@@ -1,4 +1,10 @@
-import type { Packet } from 'mqtt-packet'
+import type {
+  IPubackPacket,
+  IPubcompPacket,
+  IPubrecPacket,
+  IPubrelPacket,
+  Packet,
+} from 'mqtt-packet'
 
 /** First bytes of the acknowledgements, flags included: PUBREL's are 0b0010 [MQTT-3.6.1-1]. */
 const ackHeaders: Readonly<Record<number, 'puback' | 'pubrec' | 'pubrel' | 'pubcomp'>> = {
@@ -14,7 +20,9 @@ const ackBytes = { puback: 0x40, pubrec: 0x50, pubrel: 0x62, pubcomp: 0x70 } as 
  * parser: it is half of all QoS 1/2 traffic, and mqtt-packet allocates a stream per packet.
  * Anything else (reason codes, properties, bad flags) returns undefined for the general path.
  */
-export function decodeShortAck(frame: Buffer): Packet | undefined {
+export function decodeShortAck(
+  frame: Buffer,
+): IPubackPacket | IPubrecPacket | IPubrelPacket | IPubcompPacket | undefined {
   // Four bytes, or six with reason code 0x00 and no properties (MQTT 5 §3.4.2.1).
   const short = frame.length === 4 && frame[1] === 0x02
   const explicit = frame.length === 6 && frame[1] === 0x04 && frame[4] === 0x00 && frame[5] === 0x00

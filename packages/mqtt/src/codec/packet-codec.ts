@@ -1,9 +1,10 @@
 import { isUtf8 } from 'node:buffer'
-import mqttPacket, { type Packet } from 'mqtt-packet'
+import mqttPacket, { type Packet as MqttPacket } from 'mqtt-packet'
 import { decodeShortAck, encodeShortAck, encodeShortConnack } from './ack-codec.js'
 import { PacketDecodeError } from './packet-decode-error.js'
 import { checkProperties, clientProperties } from './property-check.js'
 import { decodePublish } from './publish-decoder.js'
+import type { Packet } from './publish-packet.js'
 import { encodePublish } from './publish-encoder.js'
 
 export type ProtocolVersion = 3 | 4 | 5
@@ -15,7 +16,7 @@ export type ProtocolVersion = 3 | 4 | 5
  */
 export class SharedPacketParser {
   private parser: ReturnType<typeof mqttPacket.parser>
-  private decoded: Packet | undefined
+  private decoded: MqttPacket | undefined
   private error: Error | undefined
 
   constructor() {
@@ -24,7 +25,7 @@ export class SharedPacketParser {
 
   private createParser(): ReturnType<typeof mqttPacket.parser> {
     const parser = mqttPacket.parser({ protocolVersion: 4 })
-    parser.on('packet', (packet: Packet) => {
+    parser.on('packet', (packet: MqttPacket) => {
       this.decoded = packet
     })
     parser.on('error', (err: Error) => {
@@ -37,14 +38,14 @@ export class SharedPacketParser {
   parse(
     frame: Buffer,
     version: ProtocolVersion,
-  ): { packet: Packet | undefined; error: Error | undefined } {
+  ): { packet: MqttPacket | undefined; error: Error | undefined } {
     // mqtt-packet rewrites its settings on CONNECT: set the version for every frame.
     ;(this.parser as unknown as { settings: { protocolVersion: number } }).settings = {
       protocolVersion: version,
     }
     this.decoded = undefined
     this.error = undefined
-    let result: { packet: Packet | undefined; error: Error | undefined }
+    let result: { packet: MqttPacket | undefined; error: Error | undefined }
     try {
       this.parser.parse(frame)
       result = { packet: this.decoded, error: this.error }
@@ -87,6 +88,8 @@ export class PacketDecoder {
     if (error !== undefined) throw new PacketDecodeError(`malformed packet: ${error.message}`)
     if (packet === undefined)
       throw new PacketDecodeError('malformed packet: the frame holds no whole packet')
+    // PUBLISH is decoded above and never reaches the parser; this narrows the type.
+    if (packet.cmd === 'publish') throw new PacketDecodeError('malformed packet: PUBLISH')
     if (this.version === 5 && hasRepeatedProperty(packet)) {
       // (MQTT 5 §2.2.2) each property but User Property appears at most once; mqtt-packet turns a repeat into an array.
       throw new PacketDecodeError('malformed packet: a property appears more than once')

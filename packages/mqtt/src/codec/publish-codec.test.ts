@@ -5,8 +5,10 @@ import fc from 'fast-check'
 import mqttPacket, { type IPublishPacket, type Packet } from 'mqtt-packet'
 import { PacketDecodeError } from './packet-decode-error.js'
 import { checkProperties, clientProperties } from './property-check.js'
+import { userPropertiesFromRecord, type UserProperties } from '../message.js'
 import { decodePublish } from './publish-decoder.js'
 import { encodePublish } from './publish-encoder.js'
+import type { PublishPacket, PublishProperties as OurProperties } from './publish-packet.js'
 
 type Version = 3 | 4 | 5
 type PublishProperties = NonNullable<IPublishPacket['properties']>
@@ -64,6 +66,34 @@ const publish: fc.Arbitrary<{ packet: IPublishPacket; version: Version }> = fc
 const generate = (packet: Packet, version: Version): Buffer =>
   mqttPacket.generate(packet, { protocolVersion: version })
 
+/**
+ * mqtt-packet's PUBLISH in our shape: User Properties as pairs, in the order mqtt-packet writes
+ * them (the object's key order, each name's values in order); other properties keep their place.
+ */
+function ours(packet: IPublishPacket): PublishPacket {
+  const { properties, ...rest } = packet
+  if (properties === undefined) return rest
+  const entries = Object.entries(properties).map(([key, value]) =>
+    key === 'userProperties'
+      ? [key, userPropertiesFromRecord(value as Record<string, string | string[]>)]
+      : [key, value],
+  )
+  return { ...rest, properties: Object.fromEntries(entries) as OurProperties }
+}
+
+/** Pairs keyed by name as mqtt-packet's parser keys them, to compare with what it read. */
+function byName(pairs: UserProperties | undefined): object | undefined {
+  if (pairs === undefined) return undefined
+  const record = Object.create(null) as Record<string, string | string[]>
+  for (const [name, value] of pairs) {
+    const previous = record[name]
+    if (previous === undefined) record[name] = value
+    else if (Array.isArray(previous)) previous.push(value)
+    else record[name] = [previous, value]
+  }
+  return record
+}
+
 /** What mqtt-packet's parser makes of a frame, or undefined when it refuses it. */
 function parseWithMqttPacket(frame: Buffer, version: Version): Packet | undefined {
   const parser = mqttPacket.parser({ protocolVersion: version })
@@ -103,7 +133,7 @@ function decodeTheOldWay(frame: Buffer, version: Version): IPublishPacket | unde
   return packet
 }
 
-function decodes(frame: Buffer, version: Version): IPublishPacket | undefined {
+function decodes(frame: Buffer, version: Version): PublishPacket | undefined {
   try {
     return decodePublish(frame, version)
   } catch (err) {
@@ -116,7 +146,7 @@ describe('encodePublish', () => {
   it('writes the bytes mqtt-packet generates, for 3.1, 3.1.1 and 5', () => {
     fc.assert(
       fc.property(publish, ({ packet, version }) => {
-        assert.deepEqual(encodePublish(packet, version), generate(packet, version))
+        assert.deepEqual(encodePublish(ours(packet), version), generate(packet, version))
       }),
       { numRuns: 2000 },
     )
@@ -133,9 +163,9 @@ describe('encodePublish', () => {
       retain: true,
       properties: { subscriptionIdentifier: [1, 300, 268_435_455], topicAlias: 2 },
     }
-    assert.deepEqual(encodePublish(packet, 5), generate(packet, 5))
+    assert.deepEqual(encodePublish(ours(packet), 5), generate(packet, 5))
     packet.properties = { subscriptionIdentifier: 16_384 }
-    assert.deepEqual(encodePublish(packet, 5), generate(packet, 5))
+    assert.deepEqual(encodePublish(ours(packet), 5), generate(packet, 5))
   })
 
   it('writes a 2 MB payload behind a four-byte remaining length', () => {
@@ -147,7 +177,39 @@ describe('encodePublish', () => {
       dup: false,
       retain: false,
     }
-    assert.deepEqual(encodePublish(packet, 4), generate(packet, 4))
+    assert.deepEqual(encodePublish(ours(packet), 4), generate(packet, 4))
+  })
+
+  it('writes User Properties in the order of the list [MQTT-3.3.2-18]', () => {
+    const packet: PublishPacket = {
+      cmd: 'publish',
+      topic: 't',
+      payload: Buffer.alloc(0),
+      qos: 0,
+      dup: false,
+      retain: false,
+      properties: {
+        userProperties: [
+          ['b', '1'],
+          ['10', 'x'],
+          ['b', '2'],
+          ['2', 'y'],
+        ],
+      },
+    }
+    assert.equal(
+      encodePublish(packet, 5).toString('hex'),
+      '3021000174' +
+        '1d' +
+        '260001620001' +
+        '31' +
+        '26000231300001' +
+        '78' +
+        '260001620001' +
+        '32' +
+        '260001320001' +
+        '79',
+    )
   })
 })
 
@@ -155,7 +217,7 @@ describe('decodePublish', () => {
   it('reads back every packet mqtt-packet generates', () => {
     fc.assert(
       fc.property(publish, ({ packet, version }) => {
-        assert.deepEqual(decodePublish(generate(packet, version), version), packet)
+        assert.deepEqual(decodePublish(generate(packet, version), version), ours(packet))
       }),
       { numRuns: 2000 },
     )
@@ -165,7 +227,9 @@ describe('decodePublish', () => {
     fc.assert(
       fc.property(publish, ({ packet, version }) => {
         const frame = generate(packet, version)
-        assert.deepEqual(decodePublish(frame, version), parseWithMqttPacket(frame, version))
+        const theirs = parseWithMqttPacket(frame, version)
+        assert.ok(theirs?.cmd === 'publish')
+        assert.deepEqual(decodePublish(frame, version), ours(theirs))
       }),
       { numRuns: 2000 },
     )
@@ -201,11 +265,12 @@ describe('decodePublish', () => {
           return
         }
         assert.ok(before !== undefined, 'the old path refused it')
-        const { userProperties: ours, ...rest } = now.properties ?? {}
+        const { userProperties: pairs, ...rest } = now.properties ?? {}
         const { userProperties: theirs, ...theirRest } = before.properties ?? {}
         assert.deepEqual({ ...now, properties: rest }, { ...before, properties: theirRest })
-        // mqtt-packet drops an empty first value of a repeated User Property; we keep it.
-        if (!JSON.stringify(ours ?? {}).includes('""')) assert.deepEqual(ours, theirs)
+        // mqtt-packet keys them by name, losing the order among names, and drops an empty first
+        // value of a repeated User Property; we keep both.
+        if (!JSON.stringify(pairs ?? []).includes('""')) assert.deepEqual(byName(pairs), theirs)
       }),
       { numRuns: 5000 },
     )
@@ -223,10 +288,27 @@ describe('decodePublish', () => {
       '30 11 00 01 74 0d 26 00 01 6b 00 00 26 00 01 6b 00 01 76'.replace(/ /g, ''),
       'hex',
     )
-    assert.deepEqual(
-      decodePublish(frame, 5).properties?.userProperties,
-      Object.assign(Object.create(null) as object, { k: ['', 'v'] }),
+    assert.deepEqual(decodePublish(frame, 5).properties?.userProperties, [
+      ['k', ''],
+      ['k', 'v'],
+    ])
+  })
+
+  it('keeps User Properties in the order sent, integer-like names too [MQTT-3.3.2-18]', () => {
+    // a=1, 10=x, a=3, 2=y: an object keyed by name would give 2, 10, a (1, 3).
+    const frame = Buffer.from(
+      '30 21 00 01 74 1d 26 00 01 61 00 01 31 26 00 02 31 30 00 01 78 26 00 01 61 00 01 33 26 00 01 32 00 01 79'.replace(
+        / /g,
+        '',
+      ),
+      'hex',
     )
+    assert.deepEqual(decodePublish(frame, 5).properties?.userProperties, [
+      ['a', '1'],
+      ['10', 'x'],
+      ['a', '3'],
+      ['2', 'y'],
+    ])
   })
 
   const refused: [string, Version, string][] = [

@@ -1,9 +1,8 @@
 import { isUtf8 } from 'node:buffer'
-import type { IPublishPacket } from 'mqtt-packet'
+import type { UserProperty } from '../message.js'
 import { PacketDecodeError } from './packet-decode-error.js'
 import { checkProperties, clientProperties, readVarint } from './property-check.js'
-
-type PublishProperties = NonNullable<IPublishPacket['properties']>
+import type { PublishPacket, PublishProperties } from './publish-packet.js'
 
 /**
  * Decodes one whole PUBLISH frame (MQTT 3.1.1 §3.3, MQTT 5 §3.3) without mqtt-packet, whose
@@ -13,9 +12,10 @@ type PublishProperties = NonNullable<IPublishPacket['properties']>
  * well-formed UTF-8 [MQTT-1.5.4-1] and the properties are ones a PUBLISH may carry, none repeated
  * but User Property, each within the list [MQTT-2.2.2-2] (see {@link checkProperties}). The topic
  * rules themselves ([MQTT-3.3.2-2] and the like) are the handler's. The payload and Correlation
- * Data are views into `frame`.
+ * Data are views into `frame`; User Properties are a list of pairs in the order sent
+ * [MQTT-3.3.2-18].
  */
-export function decodePublish(frame: Buffer, version: 3 | 4 | 5): IPublishPacket {
+export function decodePublish(frame: Buffer, version: 3 | 4 | 5): PublishPacket {
   const flags = (frame[0] ?? 0) & 0x0f
   const qos = ((flags >> 1) & 0x03) as 0 | 1 | 2 | 3
   // [MQTT-3.3.1-4] both QoS bits set.
@@ -39,7 +39,7 @@ export function decodePublish(frame: Buffer, version: 3 | 4 | 5): IPublishPacket
     properties = list.properties
     at = list.end
   }
-  const packet: IPublishPacket = {
+  const packet: PublishPacket = {
     cmd: 'publish',
     retain: (flags & 0x01) !== 0,
     qos,
@@ -89,6 +89,7 @@ function decodeProperties(
 /** Reads a property list that {@link checkProperties} accepted for a PUBLISH. */
 function readProperties(frame: Buffer, start: number, end: number): PublishProperties {
   const properties: PublishProperties = {}
+  let userProperties: UserProperty[] | undefined
   let p = start
   while (p < end) {
     const id = frame[p++] ?? 0
@@ -121,29 +122,19 @@ function readProperties(frame: Buffer, start: number, end: number): PublishPrope
         p += 2 + frame.readUInt16BE(p)
         const value = readString(frame, p)
         p += 2 + frame.readUInt16BE(p)
-        properties.userProperties ??= Object.create(null) as Record<string, string | string[]>
-        addUserProperty(properties.userProperties, name, value)
+        // A name sent more than once keeps every value, in order (MQTT 5 §3.3.2.3.7).
+        userProperties ??= []
+        userProperties.push([name, value])
         break
       }
       default:
         throw malformed(`property 0x${id.toString(16)} is not allowed here`)
     }
   }
+  if (userProperties !== undefined) properties.userProperties = userProperties
   return properties
 }
 
 function readString(frame: Buffer, at: number): string {
   return frame.toString('utf8', at + 2, at + 2 + frame.readUInt16BE(at))
-}
-
-/** A name sent more than once keeps every value, in order (MQTT 5 §3.3.2.3.7). */
-function addUserProperty(
-  userProperties: Record<string, string | string[]>,
-  name: string,
-  value: string,
-): void {
-  const previous = userProperties[name]
-  if (previous === undefined) userProperties[name] = value
-  else if (Array.isArray(previous)) previous.push(value)
-  else userProperties[name] = [previous, value]
 }

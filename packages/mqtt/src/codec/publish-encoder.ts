@@ -1,16 +1,16 @@
-import type { IPublishPacket } from 'mqtt-packet'
-
-type PublishProperties = NonNullable<IPublishPacket['properties']>
+import type { UserProperties } from '../message.js'
+import type { PublishPacket, PublishProperties } from './publish-packet.js'
 
 /** The largest Remaining Length a variable byte integer holds (MQTT 5 §1.5.5). */
 const maxRemainingLength = 268_435_455
 
 /**
  * Encodes a PUBLISH byte for byte as mqtt-packet's `generate` does (properties in the order of
- * the object's keys), in one allocation: mqtt-packet writes each field to a stream of its own.
+ * the object's keys), in one allocation, except that User Properties go out in the order of
+ * their list [MQTT-3.3.2-18]: mqtt-packet writes each field to a stream of its own.
  * Throws when the packet cannot be encoded (a bug upstream, not client input).
  */
-export function encodePublish(packet: IPublishPacket, version: 3 | 4 | 5): Buffer {
+export function encodePublish(packet: PublishPacket, version: 3 | 4 | 5): Buffer {
   const payload = typeof packet.payload === 'string' ? Buffer.from(packet.payload) : packet.payload
   const topicLength = Buffer.byteLength(packet.topic)
   const qos = packet.qos
@@ -36,7 +36,8 @@ function encodeProperties(properties: PublishProperties | undefined): Buffer {
   if (properties === undefined) return emptyProperties
   const fields: Buffer[] = []
   for (const [name, value] of Object.entries(properties)) {
-    if (Array.isArray(value)) for (const one of value) fields.push(encodeProperty(name, one))
+    if (name === 'userProperties') fields.push(userProperties(value as UserProperties))
+    else if (Array.isArray(value)) for (const one of value) fields.push(encodeProperty(name, one))
     else fields.push(encodeProperty(name, value))
   }
   const body = Buffer.concat(fields)
@@ -47,7 +48,7 @@ function encodeProperties(properties: PublishProperties | undefined): Buffer {
 
 const emptyProperties = Buffer.from([0])
 
-/** One PUBLISH property (MQTT 5 §3.3.2.3); User Property may hold several pairs. */
+/** One PUBLISH property (MQTT 5 §3.3.2.3) other than User Property. */
 function encodeProperty(name: string, value: unknown): Buffer {
   switch (name) {
     case 'payloadFormatIndicator':
@@ -69,8 +70,6 @@ function encodeProperty(name: string, value: unknown): Buffer {
       writeVarint(bytes, 1, id)
       return bytes
     }
-    case 'userProperties':
-      return userProperties(value as Record<string, string | string[]>)
     default:
       throw new Error(`a PUBLISH cannot carry the property ${name}`)
   }
@@ -84,13 +83,11 @@ function fixed(id: number, width: 2 | 4, value: unknown): Buffer {
   return bytes
 }
 
-function userProperties(pairs: Record<string, string | string[]>): Buffer {
+/** Every User Property pair, in the order of the list (MQTT 5 §3.3.2.3.7). */
+function userProperties(pairs: UserProperties): Buffer {
   const fields: Buffer[] = []
-  for (const name of Object.keys(pairs)) {
-    const values = pairs[name] ?? []
-    for (const value of Array.isArray(values) ? values : [values]) {
-      fields.push(Buffer.from([0x26]), lengthPrefixed(name), lengthPrefixed(value))
-    }
+  for (const [name, value] of pairs) {
+    fields.push(Buffer.from([0x26]), lengthPrefixed(name), lengthPrefixed(value))
   }
   return Buffer.concat(fields)
 }

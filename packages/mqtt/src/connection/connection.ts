@@ -1,5 +1,5 @@
 import type { Duplex } from 'node:stream'
-import type { Packet } from 'mqtt-packet'
+import type { Packet } from '../codec/publish-packet.js'
 import type { Logger } from 'pino'
 import type { BrokerCore } from '../broker/broker-core.js'
 import { FrameReader, type FrameError } from '../codec/frame-reader.js'

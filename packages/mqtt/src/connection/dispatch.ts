@@ -1,4 +1,4 @@
-import type { Packet } from 'mqtt-packet'
+import type { Packet } from '../codec/publish-packet.js'
 import { handleConnect } from '../handlers/connect.js'
 import { handleDisconnect } from '../handlers/disconnect.js'
 import { handlePingreq } from '../handlers/pingreq.js'

@@ -2,7 +2,7 @@ import { checkTopic } from '@strata/protocol'
 import type { IConnectPacket } from 'mqtt-packet'
 import type { Connection } from '../connection/connection.js'
 import { reason } from '../connection/reason-codes.js'
-import type { BrokerMessage } from '../message.js'
+import { userPropertiesFromRecord, type BrokerMessage } from '../message.js'
 import { messageFromPublish } from './message-from-publish.js'
 
 /** A reason to refuse a CONNECT before authenticating it. */
@@ -86,13 +86,20 @@ export function buildWill(
       }
   }
   const payload = typeof will.payload === 'string' ? Buffer.from(will.payload) : will.payload
+  // CONNECT is decoded by mqtt-packet, which keys will User Properties by name: each name's
+  // values keep their order, but the order among names is lost (integer-like names come
+  // first). Only PUBLISH, decoded by hand, keeps it whole [MQTT-3.3.2-18].
+  const { userProperties, ...properties } = will.properties ?? {}
   const message = messageFromPublish(
     {
       topic: will.topic,
       payload,
       qos,
       retain: will.retain === true,
-      properties: will.properties ?? {},
+      properties:
+        userProperties === undefined
+          ? properties
+          : { ...properties, userProperties: userPropertiesFromRecord(userProperties) },
     },
     conn.clientId,
     clock(),

@@ -17,7 +17,7 @@ export function handleConnect(conn: Connection, packet: IConnectPacket): void {
   conn.clientMaxPacketBytes = packet.properties?.maximumPacketSize ?? Number.POSITIVE_INFINITY
   const problem = validateConnect(conn, packet)
   if (problem !== undefined) return refuse(conn, problem.reasonCode, problem.why)
-  const admission = conn.core.admit()
+  const admission = conn.core.admit(conn.info)
   if (admission !== undefined) return refuse(conn, admission, 'connection limit reached')
   conn.state = 'authenticating'
   conn.clientId = packet.clientId

@@ -1,10 +1,9 @@
-import type { IConnectPacket, IPublishPacket } from 'mqtt-packet'
+import type { PublishPacket, PublishProperties } from '../codec/publish-packet.js'
 import type { BrokerMessage, MessageProperties } from '../message.js'
 
-type PublishFields = Pick<IPublishPacket, 'topic' | 'payload' | 'qos' | 'retain'> & {
-  readonly properties?:
-    | NonNullable<IPublishPacket['properties']>
-    | NonNullable<NonNullable<IConnectPacket['will']>['properties']>
+/** What a PUBLISH or a will (its properties converted, see `buildWill`) gives a message. */
+type PublishFields = Pick<PublishPacket, 'topic' | 'payload' | 'qos' | 'retain'> & {
+  readonly properties?: Omit<PublishProperties, 'topicAlias' | 'subscriptionIdentifier'>
 }
 
 /** Shared by every message published without properties (most of them); never mutated. */
@@ -46,6 +45,7 @@ function messageProperties(p: NonNullable<PublishFields['properties']>): Message
     ...(p.contentType === undefined ? {} : { contentType: p.contentType }),
     ...(p.responseTopic === undefined ? {} : { responseTopic: p.responseTopic }),
     ...(p.correlationData === undefined ? {} : { correlationData: p.correlationData }),
+    // [MQTT-3.3.2-17] [MQTT-3.3.2-18] kept as sent: every pair, in order.
     ...(p.userProperties === undefined ? {} : { userProperties: p.userProperties }),
   }
 }

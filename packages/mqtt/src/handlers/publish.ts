@@ -1,5 +1,5 @@
 import { checkTopic } from '@strata/protocol'
-import type { IPublishPacket } from 'mqtt-packet'
+import type { PublishPacket as IPublishPacket } from '../codec/publish-packet.js'
 import type { Connection } from '../connection/connection.js'
 import { reason } from '../connection/reason-codes.js'
 import type { BrokerMessage } from '../message.js'
@@ -49,6 +49,9 @@ export function handlePublish(conn: Connection, packet: IPublishPacket): void {
   conn.core.metrics.messagesReceived++
   const client = conn.client
   if (client === undefined) return
+  const maxPayloadBytes = options.limits.maxPayloadBytes
+  if (maxPayloadBytes > 0 && Buffer.byteLength(packet.payload) > maxPayloadBytes)
+    return refuseTooLarge(conn, packet, topic, maxPayloadBytes)
   const denial = topic.startsWith('$')
     ? { allowed: false as const, reason: 'topics starting with $ are reserved for the broker' }
     : hooks.authorizePublish?.(client, topic, packet.qos, packet.retain)
@@ -70,6 +73,34 @@ export function handlePublish(conn: Connection, packet: IPublishPacket): void {
   if (verdict instanceof Promise || conn.routeChain !== undefined)
     return routeInOrder(conn, packet, message, verdict)
   accept(conn, packet, message, verdict)
+}
+
+/**
+ * A payload over `maxPayloadBytes` (Mosquitto's `message_size_limit`): as mosquitto.conf(5) says,
+ * the message is dropped but its QoS flow completed and the connection kept: the packet was
+ * within the Maximum Packet Size the client was told, so DISCONNECT 0x95 would not be true. On
+ * MQTT 5 the PUBACK/PUBREC says 0x97 (quota exceeded: "an implementation or administrative
+ * imposed limit has been exceeded"); Mosquitto 2 sends 0x95, which is not a PUBACK or PUBREC
+ * reason code [MQTT-3.4.2-1] [MQTT-3.5.2-1]. On 3.1.1 a plain acknowledgement; QoS 0 gets nothing.
+ */
+function refuseTooLarge(
+  conn: Connection,
+  packet: IPublishPacket,
+  topic: string,
+  maxPayloadBytes: number,
+): void {
+  conn.core.metrics.limitBreaches++
+  conn.log.info(
+    { topic, qos: packet.qos, payloadBytes: Buffer.byteLength(packet.payload), maxPayloadBytes },
+    'publish payload too large: dropped',
+  )
+  acknowledge(
+    conn,
+    packet,
+    undefined,
+    reason.quotaExceeded,
+    `payload larger than ${String(maxPayloadBytes)} bytes`,
+  )
 }
 
 /** The topic of a PUBLISH, through the MQTT 5 topic alias when there is one (§3.3.2.3.4). */

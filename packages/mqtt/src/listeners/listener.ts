@@ -1,5 +1,6 @@
 import type { Server } from 'node:net'
 import type { Duplex } from 'node:stream'
+import type { ConnectionInfo } from '../connection/connection-info.js'
 import { MqttError } from '../errors.js'
 
 /** An open listener: where it listens, and how to stop it. */
@@ -16,6 +17,13 @@ export interface Listener {
 export interface ListenAddress {
   readonly port: number
   readonly host?: string
+  /**
+   * Connections this listener serves at once, counted apart from other listeners (Mosquitto's
+   * per-listener `max_connections`). A CONNECT beyond it is refused as the broker-wide
+   * `limits.maxConnections` refuses one: CONNACK 0x89 server busy (3.1.1: 3, server
+   * unavailable). Absent: only the broker-wide limit applies.
+   */
+  readonly maxConnections?: number
 }
 
 /** Listens, turning "port in use" into an error that names the port and what to do. */
@@ -56,10 +64,17 @@ export async function listenOn(
   return { host, port }
 }
 
-/** Tracks accepted streams so `close()` can cut them. */
-export function trackStreams(): { add(stream: Duplex): void; destroyAll(): void } {
+/** Tracks accepted streams so `close()` can cut them, and counts them for `maxConnections`. */
+export function trackStreams(): {
+  add(stream: Duplex): void
+  destroyAll(): void
+  readonly size: number
+} {
   const open = new Set<Duplex>()
   return {
+    get size() {
+      return open.size
+    },
     add: (stream) => {
       open.add(stream)
       stream.once('close', () => open.delete(stream))
@@ -69,6 +84,18 @@ export function trackStreams(): { add(stream: Duplex): void; destroyAll(): void 
       open.clear()
     },
   }
+}
+
+/**
+ * The part of a ConnectionInfo that carries the listener's own connection limit, if it has one.
+ * The count includes the connection asking, as the broker-wide check does.
+ */
+export function listenerLimit(
+  streams: { readonly size: number },
+  address: ListenAddress,
+): Pick<ConnectionInfo, 'listenerConnections'> {
+  const max = address.maxConnections
+  return max === undefined ? {} : { listenerConnections: { max, open: () => streams.size } }
 }
 
 export function closeServer(server: { close(cb: (err?: Error) => void): unknown }): Promise<void> {

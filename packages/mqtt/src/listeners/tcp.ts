@@ -3,6 +3,7 @@ import type { Broker } from '../broker/create-broker.js'
 import {
   serverListener,
   listenOn,
+  listenerLimit,
   trackStreams,
   type ListenAddress,
   type Listener,
@@ -21,9 +22,14 @@ export async function listenTcp(
   address: ListenAddress & { readonly flagHint?: string },
 ): Promise<Listener> {
   const streams = trackStreams()
+  const limit = listenerLimit(streams, address)
   const server = createServer({ noDelay: true }, (socket) => {
     streams.add(socket)
-    broker.handle(socket, { remoteAddress: socket.remoteAddress ?? 'unknown', listener: url })
+    broker.handle(socket, {
+      remoteAddress: socket.remoteAddress ?? 'unknown',
+      listener: url,
+      ...limit,
+    })
   })
   const { host, port } = await listenOn(server, address, 'MQTT', address.flagHint ?? '--mqtt-port')
   const url = `mqtt://${host}:${String(port)}`

@@ -4,6 +4,7 @@ import { MqttError } from '../errors.js'
 import {
   serverListener,
   listenOn,
+  listenerLimit,
   trackStreams,
   type ListenAddress,
   type Listener,
@@ -34,6 +35,7 @@ export async function listenTls(
   address: ListenAddress & { readonly tls: TlsSettings; readonly flagHint?: string },
 ): Promise<Listener> {
   const streams = trackStreams()
+  const limit = listenerLimit(streams, address)
   let server: ReturnType<typeof createServer>
   try {
     server = createServer(
@@ -58,6 +60,7 @@ export async function listenTls(
         broker.handle(socket, {
           remoteAddress: socket.remoteAddress ?? 'unknown',
           listener: url,
+          ...limit,
           tls: { authorized: socket.authorized, ...(hasPeer ? { peerCertificate: peer } : {}) },
         })
       },

@@ -5,6 +5,7 @@ import type { Broker } from '../broker/create-broker.js'
 import {
   serverListener,
   listenOn,
+  listenerLimit,
   trackStreams,
   type ListenAddress,
   type Listener,
@@ -29,6 +30,7 @@ export async function listenWebSocket(
   },
 ): Promise<Listener> {
   const streams = trackStreams()
+  const limit = listenerLimit(streams, address)
   const path = address.path ?? '/mqtt'
   const http =
     address.tls === undefined
@@ -59,6 +61,7 @@ export async function listenWebSocket(
     broker.handle(stream, {
       remoteAddress: request.socket.remoteAddress ?? 'unknown',
       listener: url,
+      ...limit,
     })
   })
   const { host, port } = await listenOn(http, address, 'WebSocket', address.flagHint ?? '--ws-port')

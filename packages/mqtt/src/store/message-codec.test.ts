@@ -18,6 +18,31 @@ describe('message properties codec', () => {
     )
   })
 
+  it('stores User Properties as an ordered list of pairs [MQTT-3.3.2-18]', () => {
+    const userProperties = [
+      ['a', '1'],
+      ['10', 'x'],
+      ['a', '3'],
+    ] as const
+    const json = encodeProperties({ userProperties })
+    assert.equal(json, '{"userPropertyList":[["a","1"],["10","x"],["a","3"]]}')
+    assert.deepEqual(decodeProperties(json, reader), { userProperties })
+  })
+
+  it('reads User Properties that older stores kept keyed by name', () => {
+    const json = '{"contentType":"text/plain","userProperties":{"b":"1","a":["2","3"],"10":"x"}}'
+    assert.deepEqual(decodeProperties(json, reader), {
+      contentType: 'text/plain',
+      // The order among names was lost when they were written; JSON.parse puts "10" first.
+      userProperties: [
+        ['10', 'x'],
+        ['b', '1'],
+        ['a', '2'],
+        ['a', '3'],
+      ],
+    })
+  })
+
   it('stores no properties as NULL', () => {
     assert.equal(encodeProperties({}), null)
   })
@@ -29,6 +54,10 @@ describe('message properties codec', () => {
       '{"contentType":1}',
       '{"x":"y"}',
       '{"userProperties":{"a":2}}',
+      '{"userPropertyList":{"a":"1"}}',
+      '{"userPropertyList":[["a"]]}',
+      '{"userPropertyList":[["a",1]]}',
+      '{"userPropertyList":[],"userProperties":{}}',
     ]) {
       assert.throws(() => decodeProperties(json, reader), {
         code: 'MQTT_STORE_CORRUPT',

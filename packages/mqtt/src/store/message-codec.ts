@@ -1,4 +1,9 @@
-import type { BrokerMessage, MessageProperties } from '../message.js'
+import {
+  userPropertiesFromRecord,
+  type BrokerMessage,
+  type MessageProperties,
+  type UserProperty,
+} from '../message.js'
 import type { RowReader } from './row-reader.js'
 
 /** Values bound, in order, to the columns of the messages table (see sqlite-schema.ts). */
@@ -47,26 +52,41 @@ export function readMessage(r: RowReader): BrokerMessage {
 }
 
 /**
- * MQTT 5 properties as JSON with correlation data in base64, or null when there are none (most
+ * The properties column as JSON, the way encodeProperties writes it: correlation data in base64,
+ * User Properties as `userPropertyList`, an array of `[name, value]` pairs in order. Stores
+ * written before that kept them as `userProperties`, an object keyed by name (mqtt-packet's
+ * shape, which loses the order among names); decodeProperties still reads that key.
+ */
+interface StoredProperties extends Omit<MessageProperties, 'correlationData' | 'userProperties'> {
+  readonly correlationData?: string
+  readonly userPropertyList?: readonly UserProperty[]
+  /** The format before `userPropertyList`: read, never written. */
+  readonly userProperties?: Readonly<Record<string, string | readonly string[]>>
+}
+
+/**
+ * MQTT 5 properties as JSON (see {@link StoredProperties}), or null when there are none (most
  * messages, and every MQTT 3.1.1 message): the column then costs one byte.
  */
 export function encodeProperties(p: MessageProperties): string | null {
   let empty = true
   for (const key in p) if (p[key as keyof MessageProperties] !== undefined) empty = false
   if (empty) return null
-  const { correlationData, ...rest } = p
-  return JSON.stringify(
-    correlationData === undefined
-      ? rest
+  const { correlationData, userProperties, ...rest } = p
+  const stored: StoredProperties = {
+    ...rest,
+    ...(correlationData === undefined
+      ? {}
       : {
-          ...rest,
           correlationData: Buffer.from(
             correlationData.buffer,
             correlationData.byteOffset,
             correlationData.byteLength,
           ).toString('base64'),
-        },
-  )
+        }),
+    ...(userProperties === undefined ? {} : { userPropertyList: userProperties }),
+  }
+  return JSON.stringify(stored)
 }
 
 type Checker = (v: unknown) => boolean
@@ -78,6 +98,9 @@ const propertyCheckers: Readonly<Record<string, Checker>> = {
   contentType: isString,
   responseTopic: isString,
   correlationData: isString,
+  userPropertyList: (v) =>
+    Array.isArray(v) &&
+    v.every((pair) => Array.isArray(pair) && pair.length === 2 && pair.every(isString)),
   userProperties: (v) =>
     typeof v === 'object' &&
     v !== null &&
@@ -100,12 +123,17 @@ export function decodeProperties(json: string, r: RowReader): MessageProperties 
     const check = Object.hasOwn(propertyCheckers, key) ? propertyCheckers[key] : undefined
     if (check === undefined || !check(v)) return r.fail(`column properties has a bad ${key}`)
   }
-  const props = value as MessageProperties & { correlationData?: string }
-  const { correlationData } = props
-  if (correlationData === undefined) return props
-  const bytes = Buffer.from(correlationData, 'base64')
+  const { correlationData, userPropertyList, userProperties, ...rest } = value as StoredProperties
+  if (userPropertyList !== undefined && userProperties !== undefined)
+    return r.fail('column properties has both userPropertyList and userProperties')
+  const pairs =
+    userProperties === undefined ? userPropertyList : userPropertiesFromRecord(userProperties)
+  const bytes = correlationData === undefined ? undefined : Buffer.from(correlationData, 'base64')
   return {
-    ...props,
-    correlationData: new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength),
+    ...rest,
+    ...(bytes === undefined
+      ? {}
+      : { correlationData: new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength) }),
+    ...(pairs === undefined ? {} : { userProperties: pairs }),
   }
 }

@@ -1,9 +1,11 @@
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
 import type { IDisconnectPacket } from 'mqtt'
+import { listenTcp } from '../../src/index.js'
 import {
   closedWithin,
   connect,
+  defer,
   connectAck,
   eventually,
   inboxOf,
@@ -73,6 +75,59 @@ describe('limits', { concurrency: true }, () => {
     )
   })
 
+  describe('maximum payload size (message_size_limit)', { concurrency: true }, () => {
+    const limits = { maxPayloadBytes: 16 }
+
+    it(
+      'answers a QoS 1/2 PUBLISH over it with PUBACK/PUBREC 0x97 on MQTT 5, drops it and stays connected',
+      opts,
+      async (t) => {
+        const b = await startBroker(t, { settings: { limits } })
+        const sub = await connect(t, b.url, { protocolVersion: 5 })
+        await sub.subscribeAsync('size/#', { qos: 2 })
+        const { client: raw } = await rawConnect(t, b.port, { protocolVersion: 5 })
+        raw.publish('size/1', Buffer.alloc(17, 0x61), 1, 1)
+        // Not 0x95, which is no PUBACK/PUBREC reason code [MQTT-3.4.2-1] [MQTT-3.5.2-1].
+        assert.equal((await raw.next('puback')).reasonCode, 0x97)
+        raw.publish('size/2', Buffer.alloc(17, 0x62), 2, 2)
+        const pubrec = await raw.next('pubrec')
+        assert.deepEqual([pubrec.messageId, pubrec.reasonCode], [2, 0x97])
+        raw.publish('size/0', Buffer.alloc(17, 0x63), 0)
+        // Exactly at the limit is accepted, and shows the connection survived the refusals.
+        raw.publish('size/ok', Buffer.alloc(16, 0x64), 1, 3)
+        const ok = await raw.next('puback')
+        assert.deepEqual([ok.messageId, ok.reasonCode ?? 0], [3, 0])
+        const got = await inboxOf(sub).waitFor(1)
+        assert.deepEqual(
+          (await inboxOf(sub).settle(200)).map((m) => m.topic),
+          ['size/ok'],
+          'only the message within the limit was routed',
+        )
+        assert.equal(got[0]?.payload, 'd'.repeat(16))
+        assert.equal(raw.isClosed, false)
+        assert.equal(raw.all('disconnect').length, 0)
+      },
+    )
+
+    it('acknowledges and drops a PUBLISH over it from a 3.1.1 client', opts, async (t) => {
+      const b = await startBroker(t, { settings: { limits } })
+      const sub = await connect(t, b.url, { protocolVersion: 4 })
+      await sub.subscribeAsync('size/#', { qos: 1 })
+      const { client: raw } = await rawConnect(t, b.port, { protocolVersion: 4 })
+      raw.publish('size/big', Buffer.alloc(17, 0x61), 1, 1)
+      // 3.1.1 has no reason codes: the QoS flow completes, as Mosquitto does, and nothing is routed.
+      assert.equal((await raw.next('puback')).messageId, 1)
+      raw.publish('size/ok', 'within', 1, 2)
+      assert.equal((await raw.next('puback')).messageId, 2)
+      await inboxOf(sub).waitFor(1)
+      assert.deepEqual(
+        (await inboxOf(sub).settle(200)).map((m) => m.topic),
+        ['size/ok'],
+      )
+      assert.equal(raw.isClosed, false)
+    })
+  })
+
   describe('subscription quota', { concurrency: true }, () => {
     for (const protocolVersion of [4, 5] as const) {
       it(
@@ -117,6 +172,33 @@ describe('limits', { concurrency: true }, () => {
           await first.endAsync()
           await eventually(() => b.broker.connectionCount === 1, 1_000, 'one left')
           await connect(t, b.url, { protocolVersion })
+        },
+      )
+
+      it(
+        `counts maxConnections of each listener apart from the others (MQTT ${protocolVersion === 4 ? '3.1.1' : '5'})`,
+        opts,
+        async (t) => {
+          const b = await startBroker(t)
+          const one = await listenTcp(b.broker, { port: 0, maxConnections: 1 })
+          defer(t, () => one.close())
+          const two = await listenTcp(b.broker, { port: 0, maxConnections: 2 })
+          defer(t, () => two.close())
+          const first = await connect(t, one.url, { protocolVersion })
+          const refused = await tryConnect(one.url, { protocolVersion })
+          if (refused.client !== undefined) await refused.client.endAsync(true)
+          assert.equal(refused.error?.code, protocolVersion === 5 ? 0x89 : 3, 'one is full')
+          // The other listeners are not: the one with its own limit, and the one without.
+          await connect(t, two.url, { protocolVersion })
+          await connect(t, two.url, { protocolVersion })
+          const third = await tryConnect(two.url, { protocolVersion })
+          if (third.client !== undefined) await third.client.endAsync(true)
+          assert.equal(third.error?.code, protocolVersion === 5 ? 0x89 : 3, 'two is full')
+          await connect(t, b.url, { protocolVersion })
+          // A place freed on a listener is its own again.
+          await first.endAsync()
+          await eventually(() => b.broker.connectionCount === 3, 1_000, 'first gone')
+          await connect(t, one.url, { protocolVersion })
         },
       )
 

@@ -24,7 +24,12 @@ export function describeBasics(open: Open): void {
         contentType: 'application/json',
         responseTopic: 'r/t',
         correlationData: new Uint8Array([0, 255, 7]),
-        userProperties: { a: '1', b: ['2', '3'] },
+        userProperties: [
+          ['a', '1'],
+          ['10', '2'],
+          ['a', '3'],
+          ['2', '4'],
+        ],
       },
     })
     const full = meta('full', {

@@ -140,9 +140,9 @@ export const properties: fc.Arbitrary<MessageProperties> = fc.record(
     contentType: text,
     responseTopic: text,
     correlationData: bytes,
-    userProperties: fc.dictionary(text, fc.oneof(text, fc.array(text, { maxLength: 3 })), {
-      maxKeys: 3,
-      noNullPrototype: true,
+    // Names repeat and may be integer-like: the order must survive [MQTT-3.3.2-18].
+    userProperties: fc.array(fc.tuple(fc.oneof(text, fc.constantFrom('2', '10')), text), {
+      maxLength: 4,
     }),
   },
   optional,
