@@ -1,8 +1,8 @@
-import { crc32 } from 'node:zlib'
 import { BitReader } from './bit-reader.js'
 import { decodeBools, encodeBools } from './bool-codec.js'
 import { corruptChunk, invalidChunkData } from './chunk-error.js'
 import { decodeFloats, encodeFloats } from './float-codec.js'
+import { CRC_BYTES, openFrame, sealFrame, startFrame } from './frame.js'
 import { decodeInts, encodeInts } from './int-codec.js'
 import { decodeStrings, encodeStrings } from './string-codec.js'
 import { decodeTimestamps, encodeTimestamps, TS_ENCODINGS } from './timestamp-codec.js'
@@ -48,10 +48,13 @@ export interface ChunkHeader {
  *    end-4   4  CRC-32 (ISO-HDLC, as node:zlib crc32) of every byte before it
  * ```
  */
-const MAGIC = 0x4b435453 // "STCK" read as a little-endian u32
-const VERSION = 1
 const HEADER_BYTES = 32
-const CRC_BYTES = 4
+const CHUNK_FRAME = {
+  name: 'chunk',
+  magic: 0x4b435453, // "STCK" read as a little-endian u32
+  version: 1,
+  minBytes: HEADER_BYTES + CRC_BYTES,
+} as const
 /** Most points one chunk may hold; bounds what a damaged count can make the decoder allocate. */
 export const MAX_CHUNK_POINTS = 1_000_000
 
@@ -116,9 +119,7 @@ export function encodeChunk(data: ChunkData): Uint8Array {
   const values = encodeValues(data)
   const total = HEADER_BYTES + ts.bytes.length + values.bytes.length + CRC_BYTES
   const out = new Uint8Array(total)
-  const view = new DataView(out.buffer)
-  view.setUint32(0, MAGIC, true)
-  out[4] = VERSION
+  const view = startFrame(out, CHUNK_FRAME)
   out[5] = TYPES.indexOf(data.type)
   out[6] = ts.encoding
   out[7] = values.encoding
@@ -128,7 +129,7 @@ export function encodeChunk(data: ChunkData): Uint8Array {
   view.setFloat64(24, data.timestamps[n - 1] ?? 0, true)
   out.set(ts.bytes, HEADER_BYTES)
   out.set(values.bytes, HEADER_BYTES + ts.bytes.length)
-  view.setUint32(total - CRC_BYTES, crc32(out.subarray(0, total - CRC_BYTES)), true)
+  sealFrame(out, view)
   return out
 }
 
@@ -139,24 +140,8 @@ interface ParsedHeader extends ChunkHeader {
 }
 
 function parseHeader(bytes: Uint8Array): ParsedHeader {
-  if (!(bytes instanceof Uint8Array)) throw corruptChunk('not a Uint8Array')
+  const view = openFrame(bytes, CHUNK_FRAME)
   const length = bytes.length
-  if (length < HEADER_BYTES + CRC_BYTES) {
-    throw corruptChunk(`${String(length)} bytes, shorter than a header and checksum`, { length })
-  }
-  const view = new DataView(bytes.buffer, bytes.byteOffset, length)
-  if (view.getUint32(0, true) !== MAGIC) throw corruptChunk('bad magic at offset 0')
-  const version = bytes[4] ?? 0
-  if (version !== VERSION) {
-    throw corruptChunk(`format version ${String(version)} at offset 4, expected ${String(VERSION)}`)
-  }
-  const stored = view.getUint32(length - CRC_BYTES, true)
-  const actual = crc32(bytes.subarray(0, length - CRC_BYTES))
-  if (stored !== actual) {
-    throw corruptChunk(`checksum mismatch (stored ${String(stored)}, computed ${String(actual)})`, {
-      length,
-    })
-  }
   const type = TYPES[bytes[5] ?? 255]
   if (type === undefined) throw corruptChunk(`unknown value type ${String(bytes[5])} at offset 5`)
   const tsEncoding = bytes[6] ?? 0

@@ -1,8 +1,8 @@
-import { crc32 } from 'node:zlib'
 import { BitReader } from './bit-reader.js'
 import { checkTimestamps, MAX_CHUNK_POINTS } from './chunk.js'
 import { corruptChunk, invalidChunkData } from './chunk-error.js'
 import { decodeFloats, encodeFloats } from './float-codec.js'
+import { CRC_BYTES, openFrame, sealFrame, startFrame } from './frame.js'
 import { decodeTimestamps, encodeTimestamps, TS_ENCODINGS } from './timestamp-codec.js'
 
 /**
@@ -27,11 +27,14 @@ import { decodeTimestamps, encodeTimestamps, TS_ENCODINGS } from './timestamp-co
  *  end-4         4  CRC-32 (ISO-HDLC, as node:zlib crc32) of every byte before it
  * ```
  */
-const MAGIC = 0x54435453 // "STCT" read as a little-endian u32
-const VERSION = 1
 const HEADER_BYTES = 32
 const COLUMN_BYTES = 5
-const CRC_BYTES = 4
+const TABLE_FRAME = {
+  name: 'table',
+  magic: 0x54435453, // "STCT" read as a little-endian u32
+  version: 1,
+  minBytes: HEADER_BYTES + COLUMN_BYTES + CRC_BYTES,
+} as const
 /** Most columns one table may hold. */
 export const MAX_TABLE_COLUMNS = 16
 
@@ -79,9 +82,7 @@ export function encodeFloatTable(
   let total = columnTable + ts.bytes.length + CRC_BYTES
   for (const v of values) total += v.bytes.length
   const out = new Uint8Array(total)
-  const view = new DataView(out.buffer)
-  view.setUint32(0, MAGIC, true)
-  out[4] = VERSION
+  const view = startFrame(out, TABLE_FRAME)
   out[5] = ts.encoding
   out[6] = columns.length
   view.setUint32(8, n, true)
@@ -96,7 +97,7 @@ export function encodeFloatTable(
     out.set(v.bytes, at)
     at += v.bytes.length
   })
-  view.setUint32(total - CRC_BYTES, crc32(out.subarray(0, total - CRC_BYTES)), true)
+  sealFrame(out, view)
   return out
 }
 
@@ -110,24 +111,8 @@ interface TableHeader {
 }
 
 function parseTableHeader(bytes: Uint8Array): TableHeader {
-  if (!(bytes instanceof Uint8Array)) throw corruptChunk('not a Uint8Array')
+  const view = openFrame(bytes, TABLE_FRAME)
   const length = bytes.length
-  if (length < HEADER_BYTES + COLUMN_BYTES + CRC_BYTES) {
-    throw corruptChunk(`table of ${String(length)} bytes is shorter than its header`, { length })
-  }
-  const view = new DataView(bytes.buffer, bytes.byteOffset, length)
-  if (view.getUint32(0, true) !== MAGIC) throw corruptChunk('bad table magic at offset 0')
-  const version = bytes[4] ?? 0
-  if (version !== VERSION) {
-    throw corruptChunk(`table version ${String(version)} at offset 4, expected ${String(VERSION)}`)
-  }
-  const stored = view.getUint32(length - CRC_BYTES, true)
-  const actual = crc32(bytes.subarray(0, length - CRC_BYTES))
-  if (stored !== actual) {
-    throw corruptChunk(`checksum mismatch (stored ${String(stored)}, computed ${String(actual)})`, {
-      length,
-    })
-  }
   const tsEncoding = bytes[5] ?? 0
   if (tsEncoding >= TS_ENCODINGS) {
     throw corruptChunk(`unknown timestamp encoding ${String(tsEncoding)} at offset 5`)
