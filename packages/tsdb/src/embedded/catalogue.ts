@@ -2,6 +2,7 @@ import Database from 'better-sqlite3'
 import { TsdbError } from '../errors.js'
 import type { Precision, ValueType } from '../model/points.js'
 import type { SeriesSelector } from '../model/queries.js'
+import { retentionSelectorKey } from '../model/retention.js'
 import type { SeriesKey } from '../model/series.js'
 
 const schemaVersion = 1
@@ -127,7 +128,10 @@ export class Catalogue {
           min_t INTEGER NOT NULL, max_t INTEGER NOT NULL, count INTEGER NOT NULL,
           body BLOB NOT NULL, reason TEXT NOT NULL, at INTEGER NOT NULL
         ) STRICT;
-        CREATE TABLE retention (selector TEXT PRIMARY KEY, max_age INTEGER NOT NULL) STRICT;
+        -- key: retentionSelectorKey(selector), the same for equal selectors in any order
+        CREATE TABLE retention (
+          key TEXT PRIMARY KEY, selector TEXT NOT NULL, max_age INTEGER NOT NULL
+        ) STRICT;
       `)
       db.prepare('INSERT INTO meta (key, value) VALUES (?, ?)').run('precision', precision)
       db.pragma(`user_version = ${String(schemaVersion)}`)
@@ -285,7 +289,7 @@ export class Catalogue {
 
   retentionRules(): { selector: SeriesSelector; maxAge: number }[] {
     return (
-      this.#db.prepare('SELECT selector, max_age FROM retention ORDER BY selector').all() as {
+      this.#db.prepare('SELECT selector, max_age FROM retention ORDER BY key').all() as {
         selector: string
         max_age: number
       }[]
@@ -296,14 +300,14 @@ export class Catalogue {
   }
 
   setRetention(selector: SeriesSelector, maxAge: number | null): void {
-    const text = JSON.stringify(selector)
-    if (maxAge === null) this.#db.prepare('DELETE FROM retention WHERE selector = ?').run(text)
+    const key = retentionSelectorKey(selector)
+    if (maxAge === null) this.#db.prepare('DELETE FROM retention WHERE key = ?').run(key)
     else
       this.#db
         .prepare(
-          'INSERT INTO retention (selector, max_age) VALUES (?, ?) ON CONFLICT (selector) DO UPDATE SET max_age = excluded.max_age',
+          'INSERT INTO retention (key, selector, max_age) VALUES (?, ?, ?) ON CONFLICT (key) DO UPDATE SET selector = excluded.selector, max_age = excluded.max_age',
         )
-        .run(text, maxAge)
+        .run(key, JSON.stringify(selector), maxAge)
   }
 
   /** Folds SQLite's own log into the main file (after a checkpoint of ours). */

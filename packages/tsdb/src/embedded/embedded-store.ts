@@ -34,7 +34,7 @@ import type {
   StoreStats,
 } from '../model/queries.js'
 import { decodeCursor, encodeCursor } from '../model/cursor.js'
-import { checkSelector, selectorMatches } from '../model/selector.js'
+import { checkRetentionRule, retentionFor } from '../model/retention.js'
 import type { StoreOptions, TimeSeriesStore } from '../store.js'
 import { aggregate } from './aggregate.js'
 import { Catalogue, type ChunkRow, type NewChunk } from './catalogue.js'
@@ -522,14 +522,8 @@ export class EmbeddedStore implements TimeSeriesStore {
     rule: RetentionRule | { selector: SeriesSelector; maxAge: null },
   ): Promise<void> {
     this.#checkOpen()
-    checkSelector(rule.selector)
-    if (rule.maxAge !== null && (!Number.isSafeInteger(rule.maxAge) || rule.maxAge <= 0)) {
-      throw new TsdbError(
-        'TSDB_QUERY_INVALID',
-        'maxAge must be a positive integer duration in the store unit',
-      )
-    }
-    this.#catalogue.setRetention(canonicalSelector(rule.selector), rule.maxAge)
+    checkRetentionRule(rule)
+    this.#catalogue.setRetention(rule.selector, rule.maxAge)
     return Promise.resolve()
   }
 
@@ -545,7 +539,7 @@ export class EmbeddedStore implements TimeSeriesStore {
     const now = this.#now() * (this.precision === 'ms' ? 1 : 1000)
     const ranges: { entry: SeriesEntry; from: number; to: number }[] = []
     for (const entry of this.#index.all()) {
-      const maxAge = retentionFor(rules, entry)
+      const maxAge = retentionFor(rules, entry.key)
       if (maxAge !== undefined) ranges.push({ entry, from: 0, to: now - maxAge })
     }
     let points = 0
@@ -593,36 +587,4 @@ export class EmbeddedStore implements TimeSeriesStore {
     this.#catalogue.close()
     this.#unlock()
   }
-}
-
-/** A selector with its fields in one order, so equal selectors store as one rule. */
-function canonicalSelector(selector: SeriesSelector): SeriesSelector {
-  return {
-    tenant: selector.tenant,
-    ...(selector.device === undefined ? {} : { device: selector.device }),
-    ...(selector.metric === undefined ? {} : { metric: selector.metric }),
-    ...(selector.tags === undefined || selector.tags.length === 0 ? {} : { tags: selector.tags }),
-  }
-}
-
-/** The max age of the most specific matching rule (ties: the shortest). */
-export function retentionFor(
-  rules: readonly RetentionRule[],
-  entry: { key: SeriesEntry['key'] },
-): number | undefined {
-  let best: { specific: number; maxAge: number } | undefined
-  for (const rule of rules) {
-    if (!selectorMatches(rule.selector, entry.key)) continue
-    const s = rule.selector
-    const specific =
-      (s.device === undefined ? 0 : 1) + (s.metric === undefined ? 0 : 1) + (s.tags?.length ?? 0)
-    if (
-      best === undefined ||
-      specific > best.specific ||
-      (specific === best.specific && rule.maxAge < best.maxAge)
-    ) {
-      best = { specific, maxAge: rule.maxAge }
-    }
-  }
-  return best?.maxAge
 }

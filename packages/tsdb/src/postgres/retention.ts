@@ -1,12 +1,11 @@
 import type pg from 'pg'
-import { TsdbError } from '../errors.js'
 import { timeRange, type Precision } from '../model/points.js'
 import type { RetentionRule, SeriesSelector } from '../model/queries.js'
-import { checkSelector, selectorDevices, selectorMatches } from '../model/selector.js'
+import { checkRetentionRule, retentionFor, retentionSelectorKey } from '../model/retention.js'
 import type { Database } from './database.js'
 import { partitionName, partitionWidthMs, type Partitions } from './partitions.js'
 import { createScratchTables, deleteRollupRange, lockSeries } from './rollups.js'
-import type { SeriesCatalog, SeriesRow } from './series-catalog.js'
+import type { SeriesCatalog } from './series-catalog.js'
 import { toMicros, toTimestamptz } from './time.js'
 
 export interface RetentionContext {
@@ -26,14 +25,11 @@ export async function setRetention(
   ctx: RetentionContext,
   rule: RetentionRule | { selector: SeriesSelector; maxAge: null },
 ): Promise<void> {
-  checkSelector(rule.selector)
-  const key = selectorKey(rule.selector)
+  checkRetentionRule(rule)
+  const key = retentionSelectorKey(rule.selector)
   if (rule.maxAge === null) {
     await ctx.db.query('DELETE FROM retention WHERE selector_key = $1', [key])
     return
-  }
-  if (!Number.isSafeInteger(rule.maxAge) || rule.maxAge <= 0) {
-    throw new TsdbError('TSDB_QUERY_INVALID', 'maxAge must be a positive integer, or null')
   }
   await ctx.db.query(
     `INSERT INTO retention (selector_key, selector, max_age_us) VALUES ($1, $2, $3)
@@ -63,7 +59,7 @@ export async function applyRetention(ctx: RetentionContext, nowMs: number): Prom
   const nowUs = toMicros(nowMs, 'ms')
   const cutoffs = new Map<string, number>()
   for (const row of series) {
-    const maxAge = effectiveMaxAge(rules, row)
+    const maxAge = retentionFor(rules, row.key)
     if (maxAge !== undefined) cutoffs.set(row.id, nowUs - toMicros(maxAge, ctx.precision))
   }
   if (cutoffs.size === 0) return 0
@@ -87,24 +83,6 @@ export async function applyRetention(ctx: RetentionContext, nowMs: number): Prom
   })
   for (const start of dropped) ctx.partitions.dropped(start)
   return points
-}
-
-/** The rule that applies to a series: the most specific, then the shortest. */
-function effectiveMaxAge(rules: readonly RetentionRule[], row: SeriesRow): number | undefined {
-  let best: { specific: boolean; maxAge: number } | undefined
-  for (const rule of rules) {
-    if (!selectorMatches(rule.selector, row.key)) continue
-    const { device, metric, tags } = rule.selector
-    const specific = device !== undefined || metric !== undefined || (tags?.length ?? 0) > 0
-    if (
-      best === undefined ||
-      (specific && !best.specific) ||
-      (specific === best.specific && rule.maxAge < best.maxAge)
-    ) {
-      best = { specific, maxAge: rule.maxAge }
-    }
-  }
-  return best?.maxAge
 }
 
 /**
@@ -161,14 +139,4 @@ async function deleteBefore(
     if ((result.rowCount ?? 0) > 0) await deleteRollupRange(client, ids, epoch, to)
   }
   return removed
-}
-
-/** One text per selector, whatever order its devices and tag matchers were given in. */
-function selectorKey(selector: SeriesSelector): string {
-  return JSON.stringify([
-    selector.tenant,
-    [...(selectorDevices(selector) ?? [])].sort(),
-    selector.metric ?? null,
-    (selector.tags ?? []).map((m) => JSON.stringify(m)).sort(),
-  ])
 }

@@ -731,6 +731,21 @@ export function contractSuite(engine: EngineUnderTest): void {
           await store.setRetention({ selector: { tenant: 'acme' }, maxAge: 3 * DAY })
           await store.setRetention({ selector: { tenant: 'acme', device: 'd2' }, maxAge: DAY + 1 })
           assert.equal((await store.retentionRules()).length, 2)
+          // The same selector written another way replaces its rule rather than adding one.
+          await store.setRetention({
+            selector: { tenant: 'acme', device: ['x', 'y'] },
+            maxAge: DAY,
+          })
+          await store.setRetention({
+            selector: { tenant: 'acme', device: ['y', 'x'] },
+            maxAge: DAY,
+          })
+          assert.equal((await store.retentionRules()).length, 3)
+          await store.setRetention({
+            selector: { tenant: 'acme', device: ['x', 'y'] },
+            maxAge: null,
+          })
+          assert.equal((await store.retentionRules()).length, 2)
           const dropped = await store.applyRetention()
           assert.equal(dropped.points, 2 + 4)
           const read = await store.read({ selector: { tenant: 'acme' }, from: 0, to: NOW + 1 })
