@@ -18,7 +18,12 @@ import {
   type WritePoint,
   type WriteResult,
 } from '../model/points.js'
-import { describe, prepareWrite } from '../model/prepare-write.js'
+import {
+  defaultLateWindowMs,
+  defaultMaxFutureMs,
+  describe,
+  prepareWrite,
+} from '../model/prepare-write.js'
 import type {
   AggregateQuery,
   AggregateResult,
@@ -166,8 +171,8 @@ export class EmbeddedStore implements TimeSeriesStore {
       rollupWidths: rollupWidths(this.precision),
     }
     this.#now = options.now ?? Date.now
-    this.#lateWindowMs = options.lateWindowMs ?? 7 * DAY_MS
-    this.#maxFutureMs = options.maxFutureMs ?? 3_600_000
+    this.#lateWindowMs = options.lateWindowMs ?? defaultLateWindowMs
+    this.#maxFutureMs = options.maxFutureMs ?? defaultMaxFutureMs
     this.#headMaxPoints = options.headMaxPoints ?? 2_000_000
     this.#onBackgroundError =
       options.onBackgroundError ??

@@ -27,6 +27,11 @@ export interface WritePolicy {
   readonly backfill: boolean
 }
 
+/** Points older than now − this are refused unless written as backfill (`StoreOptions`). */
+export const defaultLateWindowMs = 7 * 86_400_000
+/** Points further ahead than this are refused: device clock skew (`StoreOptions`). */
+export const defaultMaxFutureMs = 3_600_000
+
 /** Points in one write call, over all batches. */
 export const maxPointsPerWrite = 5_000_000
 

@@ -1,4 +1,5 @@
 import { defaultQueryLimits } from '../model/limits.js'
+import { defaultLateWindowMs, defaultMaxFutureMs } from '../model/prepare-write.js'
 import type { TimeSeriesStore } from '../store.js'
 import { Database } from './database.js'
 import { migrate } from './migrate.js'
@@ -10,8 +11,6 @@ import {
   type PostgresStoreOptions,
 } from './options.js'
 import { PostgresStore } from './postgres-store.js'
-
-const day = 86_400_000
 
 /**
  * Opens the PostgreSQL engine of the time-series store: plain PostgreSQL 15, with points in
@@ -35,8 +34,8 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
   }
   return new PostgresStore(db, {
     precision: options.precision ?? 'ms',
-    lateWindowMs: options.lateWindowMs ?? 7 * day,
-    maxFutureMs: options.maxFutureMs ?? 3_600_000,
+    lateWindowMs: options.lateWindowMs ?? defaultLateWindowMs,
+    maxFutureMs: options.maxFutureMs ?? defaultMaxFutureMs,
     limits: { ...defaultQueryLimits, ...options.limits },
     now: options.now ?? Date.now,
     retentionIntervalMs: options.retentionIntervalMs ?? defaultRetentionIntervalMs,
