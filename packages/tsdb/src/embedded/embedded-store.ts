@@ -11,6 +11,7 @@ import {
 } from '../model/limits.js'
 import {
   batchesFromPoints,
+  unitsPerMs,
   type Precision,
   type SeriesBatch,
   type Value,
@@ -164,7 +165,7 @@ export class EmbeddedStore implements TimeSeriesStore {
     this.tornBytesAtOpen = parts.tornBytes
     this.#reader = new SeriesReader(parts.catalogue, options.cacheBytes ?? 64 * 1024 * 1024)
     this.#limits = { ...defaultQueryLimits, ...options.limits }
-    const perMs = this.precision === 'ms' ? 1 : 1000
+    const perMs = unitsPerMs(this.precision)
     this.#layout = {
       window: DAY_MS * perMs,
       maxPoints: options.chunkMaxPoints ?? 16_384,
@@ -345,7 +346,7 @@ export class EmbeddedStore implements TimeSeriesStore {
 
   async #compact(all: boolean): Promise<{ points: number; windows: number }> {
     const { window, maxPoints } = this.#layout
-    const closedBefore = (this.#now() - this.#compactAfterMs) * (this.precision === 'ms' ? 1 : 1000)
+    const closedBefore = (this.#now() - this.#compactAfterMs) * unitsPerMs(this.precision)
     const windows = this.#catalogue
       .fragmentedWindows(window, maxPoints)
       .map((w) => ({ ...w, closed: all || w.windowStart + window <= closedBefore }))
@@ -541,7 +542,7 @@ export class EmbeddedStore implements TimeSeriesStore {
     this.#checkOpen()
     const rules = this.#catalogue.retentionRules()
     if (rules.length === 0) return { points: 0 }
-    const now = this.#now() * (this.precision === 'ms' ? 1 : 1000)
+    const now = this.#now() * unitsPerMs(this.precision)
     const ranges: { entry: SeriesEntry; from: number; to: number }[] = []
     for (const entry of this.#index.all()) {
       const maxAge = retentionFor(rules, entry.key)

@@ -1,7 +1,7 @@
 import { decodeFloatTable, encodeFloatTable } from '../chunk/index.js'
 import { corruptChunk } from '../chunk/chunk-error.js'
 import { numeric } from '../model/buckets.js'
-import type { Precision, ValueType } from '../model/points.js'
+import { unitsPerMs, type Precision, type ValueType } from '../model/points.js'
 import type { SortedPoints } from './head.js'
 
 /**
@@ -22,7 +22,7 @@ export interface RollupLevel {
 
 /** The widths in the store's unit. */
 export function rollupWidths(precision: Precision): number[] {
-  return rollupWidthsMs.map((w) => (precision === 'ms' ? w : w * 1000))
+  return rollupWidthsMs.map((w) => w * unitsPerMs(precision))
 }
 
 /**

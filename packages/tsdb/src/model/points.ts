@@ -75,7 +75,7 @@ export function valueTypeOf(value: unknown): ValueType {
 /** Timestamps must lie in [1970-01-01, 10000-01-01), in the store's unit. */
 export function timeRange(precision: Precision): { min: number; max: number } {
   const maxMs = 253_402_300_800_000
-  return { min: 0, max: precision === 'ms' ? maxMs : maxMs * 1000 }
+  return { min: 0, max: maxMs * unitsPerMs(precision) }
 }
 
 /** The store's unit per millisecond. */

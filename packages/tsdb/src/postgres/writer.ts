@@ -2,7 +2,7 @@ import { Readable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
 import { from as copyFrom } from 'pg-copy-streams'
 import { TsdbError } from '../errors.js'
-import type { Precision } from '../model/points.js'
+import { unitsPerMs, type Precision } from '../model/points.js'
 import type { PreparedBatch } from '../model/prepare-write.js'
 import type { Database } from './database.js'
 import { partitionStart, type Partitions } from './partitions.js'
@@ -114,7 +114,7 @@ function* partitionStarts(
   batches: readonly PreparedBatch[],
   precision: Precision,
 ): Generator<number> {
-  const perMs = precision === 'ms' ? 1 : 1000
+  const perMs = unitsPerMs(precision)
   let previous = -1
   for (const batch of batches) {
     for (const time of batch.times) {
