@@ -31,9 +31,4 @@ export class ChunkCache<T> {
     }
     return loaded.value
   }
-
-  clear(): void {
-    this.#entries.clear()
-    this.#bytes = 0
-  }
 }

@@ -14,19 +14,11 @@ export class SeriesHead {
   #times: number[] = []
   #values: Value[] = []
   #sorted = true
-  #min = Infinity
+  /** The newest time appended: a point at or before it makes the head unsorted. */
   #max = -Infinity
 
   get size(): number {
     return this.#times.length
-  }
-
-  get minTime(): number {
-    return this.#min
-  }
-
-  get maxTime(): number {
-    return this.#max
   }
 
   append(times: readonly number[], values: readonly Value[]): void {
@@ -34,7 +26,6 @@ export class SeriesHead {
       const t = times[i] as number
       if (t <= this.#max) this.#sorted = false
       else this.#max = t
-      if (t < this.#min) this.#min = t
       this.#times.push(t)
       this.#values.push(values[i] as Value)
     }
@@ -49,26 +40,6 @@ export class SeriesHead {
       this.#sorted = true
     }
     return { times: this.#times, values: this.#values }
-  }
-
-  /** Removes points in [from, to); returns how many. */
-  deleteRange(from: number, to: number): number {
-    const { times, values } = this.points()
-    const keepTimes: number[] = []
-    const keepValues: Value[] = []
-    for (let i = 0; i < times.length; i++) {
-      const t = times[i] as number
-      if (t < from || t >= to) {
-        keepTimes.push(t)
-        keepValues.push(values[i] as Value)
-      }
-    }
-    const removed = times.length - keepTimes.length
-    this.#times = keepTimes
-    this.#values = keepValues
-    this.#min = keepTimes[0] ?? Infinity
-    this.#max = keepTimes.at(-1) ?? -Infinity
-    return removed
   }
 }
 
