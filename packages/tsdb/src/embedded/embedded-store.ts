@@ -271,13 +271,20 @@ export class EmbeddedStore implements TimeSeriesStore {
     return this.write(batchesFromPoints(points), options)
   }
 
+  /** Seals every unsealed point into chunks and starts a fresh log. */
+  checkpoint(): Promise<void> {
+    this.#checkpointing ??= this.#sealThen(undefined).finally(() => {
+      this.#checkpointing = undefined
+    })
+    return this.#checkpointing
+  }
+
   /**
-   * Seals every unsealed point into chunks and starts a fresh log; `then` runs in the same
-   * exclusive step on the sealed chunks (deletes and retention use it).
+   * A checkpoint whose `then` runs in the same exclusive step, on the sealed chunks, with
+   * nothing unsealed left (deletes and retention rewrite chunks this way).
    */
-  checkpoint(then?: () => void): Promise<void> {
-    if (then === undefined && this.#checkpointing !== undefined) return this.#checkpointing
-    const run = this.#wal.checkpoint(() => {
+  #sealThen(then: (() => void) | undefined): Promise<void> {
+    return this.#wal.checkpoint(() => {
       const remove: number[] = []
       const add: NewChunk[] = []
       for (const entry of this.#index.all()) {
@@ -299,13 +306,6 @@ export class EmbeddedStore implements TimeSeriesStore {
       then?.()
       this.#catalogue.checkpoint()
     })
-    if (then === undefined) {
-      this.#checkpointing = run.finally(() => {
-        this.#checkpointing = undefined
-      })
-      return this.#checkpointing
-    }
-    return run
   }
 
   /**
@@ -493,7 +493,7 @@ export class EmbeddedStore implements TimeSeriesStore {
     checkTimeRange(query.from, query.to, this.precision)
     const matched = this.#index.match(query.selector)
     let points = 0
-    await this.checkpoint(() => {
+    await this.#sealThen(() => {
       points = this.#rewrite(matched.map((entry) => ({ entry, from: query.from, to: query.to })))
     })
     return { points }
@@ -549,7 +549,7 @@ export class EmbeddedStore implements TimeSeriesStore {
       if (maxAge !== undefined) ranges.push({ entry, from: 0, to: now - maxAge })
     }
     let points = 0
-    await this.checkpoint(() => {
+    await this.#sealThen(() => {
       points = this.#rewrite(ranges.filter((r) => r.to > 0))
     })
     return { points }
