@@ -7,6 +7,8 @@ import {
   type CheckRequest,
 } from './commands/protocol-check.js'
 import { startBroker } from './commands/broker.js'
+import { up } from './commands/up.js'
+import { waitForShutdownSignal } from './commands/wait-for-signal.js'
 import { runPasswd } from './commands/broker-passwd.js'
 import { addData } from './commands/data-command.js'
 import { decide, topicsOf } from './commands/protocol-topics.js'
@@ -60,6 +62,7 @@ function createProgram(
   addCheck(protocol, out, stdin, setExit)
   addTopics(protocol, out)
   addAcl(protocol, out, setExit)
+  addUp(program, out)
   addBroker(program, out, stdin)
   addData(program, out, subcommand)
   return program
@@ -77,15 +80,7 @@ function addBroker(parent: Command, out: Output, stdin: NodeJS.ReadableStream | 
     .option('--host <address>', 'address for --port', '127.0.0.1')
     .action(async (opts: { config?: string; port?: number; host?: string; json?: boolean }) => {
       const running = await startBroker(opts, out, version)
-      await new Promise<void>((resolve) => {
-        const stop = () => {
-          process.off('SIGINT', stop)
-          process.off('SIGTERM', stop)
-          resolve()
-        }
-        process.on('SIGINT', stop)
-        process.on('SIGTERM', stop)
-      })
+      await waitForShutdownSignal()
       await running.stop()
     })
   subcommand(broker, 'passwd', out)
@@ -98,6 +93,43 @@ function addBroker(parent: Command, out: Output, stdin: NodeJS.ReadableStream | 
     .action(async (file: string, user: string, opts: { delete?: boolean; json?: boolean }) => {
       await runPasswd(file, user, opts, out, stdin ?? process.stdin)
     })
+}
+
+function addUp(parent: Command, out: Output): void {
+  subcommand(parent, 'up', out)
+    .description(
+      'run the all-in-one node: MQTT server, cloud services, HTTP API and the embedded store in one process',
+    )
+    .option('--data <dir>', 'data folder (created if missing)', 'strata-data')
+    .option('--host <address>', 'address to listen on', '127.0.0.1')
+    .option('--mqtt-port <n>', 'MQTT port (0 picks a free one)', parsePort, 1883)
+    .option(
+      '--mqtts-port <n>',
+      'MQTT over TLS port, mutual TLS for device certificates',
+      parsePort,
+      8883,
+    )
+    .option('--http-port <n>', 'HTTP API and console port', parsePort, 8080)
+    .addOption(
+      new Option('--log-level <level>', 'log level on stderr')
+        .choices(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
+        .default('info'),
+    )
+    .action(
+      async (opts: {
+        data: string
+        host: string
+        mqttPort: number
+        mqttsPort: number
+        httpPort: number
+        logLevel: string
+        json?: boolean
+      }) => {
+        const node = await up(opts, out)
+        await waitForShutdownSignal()
+        await node.close()
+      },
+    )
 }
 
 function subcommand(parent: Command, name: string, out: Output): Command {

@@ -26,6 +26,7 @@ export type {
   ClientIdentity,
   ClientInfo,
   ConnectContext,
+  PublishVerdict,
 } from './hooks/broker-hooks.js'
 export {
   userPropertyValues,

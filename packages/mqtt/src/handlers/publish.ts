@@ -3,6 +3,7 @@ import type { PublishPacket as IPublishPacket } from '../codec/publish-packet.js
 import type { Connection } from '../connection/connection.js'
 import { reason } from '../connection/reason-codes.js'
 import type { BrokerMessage } from '../message.js'
+import type { PublishVerdict } from '../hooks/broker-hooks.js'
 import { messageFromPublish } from './message-from-publish.js'
 import { reasonString } from './reason-string.js'
 
@@ -152,10 +153,14 @@ function accept(
   conn: Connection,
   packet: IPublishPacket,
   message: BrokerMessage,
-  verdict: number | undefined,
+  verdict: PublishVerdict,
 ): void {
   if (conn.state === 'closed') return
-  if (verdict !== undefined && verdict >= 0x80) return acknowledge(conn, packet, undefined, verdict)
+  const code = typeof verdict === 'object' ? verdict.reasonCode : verdict
+  if (code !== undefined && code >= 0x80) {
+    const why = typeof verdict === 'object' ? verdict.reason : undefined
+    return acknowledge(conn, packet, undefined, code, why)
+  }
   const durable = conn.core.acceptPublish(message)
   acknowledge(conn, packet, durable, reason.success)
 }

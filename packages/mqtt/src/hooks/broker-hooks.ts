@@ -1,6 +1,10 @@
 import type { PeerCertificate } from 'node:tls'
 import type { BrokerMessage } from '../message.js'
 
+/** What `onPublish` answers: nothing (accept), a reason code, or a reason code with its reason string. */
+export type PublishVerdict =
+  number | { readonly reasonCode: number; readonly reason?: string } | undefined
+
 /** Who a connection proved to be; returned by `authenticate`, passed to every other hook. */
 export interface ClientIdentity {
   /** A stable id of the principal (a device id, a user name): `broker.disconnectIdentity` uses it. */
@@ -66,12 +70,10 @@ export interface BrokerHooks {
   /**
    * Called for every message a client published, after authorisation and before it is routed.
    * The PUBACK waits for it, so ingestion can apply backpressure; resolving to a reason code
-   * (e.g. 0x99 payload format invalid) refuses the message with it (MQTT 5) or drops it (3.1.1).
+   * (e.g. 0x99 payload format invalid) refuses the message with it (MQTT 5) or drops it (3.1.1);
+   * a `{ reasonCode, reason }` also sends the reason string (MQTT 5).
    */
-  onPublish?(
-    client: ClientInfo,
-    message: BrokerMessage,
-  ): Promise<number | undefined> | number | undefined
+  onPublish?(client: ClientInfo, message: BrokerMessage): Promise<PublishVerdict> | PublishVerdict
   /** A client's session began (after CONNACK was sent). */
   onConnect?(client: ClientInfo): void
   /** A client's connection ended, with why. */

@@ -23,6 +23,7 @@ export type TopicKind =
   | 'firmware.offer'
   | 'firmware.progress'
   | 'firmware.get'
+  | 'errors'
   | 'provisioning.request'
   | 'provisioning.response'
 
@@ -59,6 +60,7 @@ export const topicTemplates: readonly TopicTemplate[] = [
   down('firmware.offer', ['firmware', 'offer']),
   up('firmware.progress', ['firmware', 'progress']),
   up('firmware.get', ['firmware', 'get']),
+  down('errors', ['errors']),
   {
     kind: 'provisioning.request',
     namespace: 'provisioning',
@@ -168,6 +170,7 @@ export function deviceTopics(deviceId: string) {
     firmwareOffer: `${base}/firmware/offer`,
     firmwareProgress: (format?: PayloadFormat) => withFormat(`${base}/firmware/progress`, format),
     firmwareGet: (format?: PayloadFormat) => withFormat(`${base}/firmware/get`, format),
+    errors: `${base}/errors`,
   }
 }
 

@@ -1,0 +1,58 @@
+import { startNode, type StrataNode } from '@strata/cloud'
+import { resolve } from 'node:path'
+import pino from 'pino'
+import type { Output } from '../output.js'
+
+export interface UpOptions {
+  readonly data: string
+  readonly host: string
+  readonly mqttPort: number
+  readonly mqttsPort: number
+  readonly httpPort: number
+  readonly logLevel: string
+  readonly json?: boolean
+}
+
+/**
+ * `strata up`: the all-in-one node. Prints the addresses (and, on a first start, the one-time setup
+ * token) and resolves with the running node.
+ */
+export async function up(options: UpOptions, out: Output): Promise<StrataNode> {
+  const dataDir = resolve(options.data)
+  const node = await startNode({
+    dataDir,
+    host: options.host,
+    mqttPort: options.mqttPort,
+    mqttsPort: options.mqttsPort,
+    httpPort: options.httpPort,
+    logger: pino({ level: options.logLevel, base: { component: 'node' } }, pino.destination(2)),
+    ...(process.env['STRATA_CA_PASSPHRASE'] === undefined
+      ? {}
+      : { caPassphrase: process.env['STRATA_CA_PASSPHRASE'] }),
+  })
+  if (options.json === true) {
+    out.stdout.write(
+      `${JSON.stringify({ ok: true, dataDir, mqtt: node.mqttUrl, mqtts: node.mqttsUrl, http: node.httpUrl, console: node.consoleUrl, setupToken: node.setupToken ?? null, setupTokenPath: node.setupToken === undefined ? null : node.setupTokenPath })}\n`,
+    )
+    return node
+  }
+  const lines = [
+    `Strata is up (data in ${dataDir})`,
+    `  MQTT     ${node.mqttUrl}`,
+    `  MQTTS    ${node.mqttsUrl}   (CA chain: GET ${node.httpUrl}/api/v1/ca)`,
+    `  HTTP API ${node.httpUrl}/api/v1   (OpenAPI: ${node.httpUrl}/api/v1/openapi.json)`,
+    `  console  ${node.consoleUrl}`,
+  ]
+  if (node.setupToken !== undefined) {
+    lines.push(
+      '',
+      'First start: create the first admin with this one-time setup token',
+      `  ${node.setupToken}`,
+      `(also in ${node.setupTokenPath}, mode 0600; void once used):`,
+      `  strata admin setup --url ${node.httpUrl} --email you@example.com`,
+    )
+  }
+  lines.push('', 'Ctrl-C stops it.')
+  out.stdout.write(`${lines.join('\n')}\n`)
+  return node
+}

@@ -1,0 +1,126 @@
+/**
+ * The node's state schema, one migration per entry; `user_version` counts how many ran. Append
+ * only: a shipped migration is never edited.
+ */
+export const migrations: readonly string[] = [
+  /* 1: tenants, users, sessions, API tokens, the setup token, the audit chain */ `
+  CREATE TABLE tenants (
+    id TEXT PRIMARY KEY,
+    name TEXT NOT NULL,
+    require_approval INTEGER NOT NULL DEFAULT 0,
+    created_at INTEGER NOT NULL
+  );
+  CREATE TABLE users (
+    id TEXT PRIMARY KEY,
+    tenant_id TEXT NOT NULL REFERENCES tenants(id),
+    email TEXT NOT NULL UNIQUE COLLATE NOCASE,
+    password_hash TEXT NOT NULL,
+    role TEXT NOT NULL,
+    platform_admin INTEGER NOT NULL DEFAULT 0,
+    created_at INTEGER NOT NULL,
+    disabled_at INTEGER
+  );
+  CREATE TABLE secrets (
+    id TEXT PRIMARY KEY,
+    kind TEXT NOT NULL,
+    tenant_id TEXT REFERENCES tenants(id),
+    subject TEXT NOT NULL,
+    name TEXT NOT NULL DEFAULT '',
+    role TEXT,
+    secret_hash TEXT NOT NULL,
+    created_by TEXT,
+    created_at INTEGER NOT NULL,
+    expires_at INTEGER,
+    revoked_at INTEGER,
+    last_used_at INTEGER,
+    max_uses INTEGER,
+    uses INTEGER NOT NULL DEFAULT 0,
+    scope TEXT NOT NULL DEFAULT '{}'
+  );
+  CREATE INDEX secrets_by_subject ON secrets(kind, subject);
+  CREATE INDEX secrets_by_tenant ON secrets(tenant_id, kind, created_at);
+  CREATE TABLE audit (
+    seq INTEGER PRIMARY KEY,
+    ts INTEGER NOT NULL,
+    tenant_id TEXT,
+    actor TEXT NOT NULL,
+    action TEXT NOT NULL,
+    target TEXT NOT NULL,
+    outcome TEXT NOT NULL,
+    details TEXT NOT NULL,
+    prev_hash TEXT NOT NULL,
+    hash TEXT NOT NULL
+  );
+  CREATE INDEX audit_by_tenant ON audit(tenant_id, seq);
+  CREATE TRIGGER audit_no_update BEFORE UPDATE ON audit
+    BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+  CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit
+    BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+  `,
+  /* 2: the device registry */ `
+  CREATE TABLE profiles (
+    id TEXT NOT NULL,
+    tenant_id TEXT NOT NULL REFERENCES tenants(id),
+    name TEXT NOT NULL,
+    spec TEXT NOT NULL,
+    created_at INTEGER NOT NULL,
+    updated_at INTEGER NOT NULL,
+    PRIMARY KEY (tenant_id, id)
+  );
+  CREATE TABLE devices (
+    id TEXT PRIMARY KEY,
+    tenant_id TEXT NOT NULL REFERENCES tenants(id),
+    name TEXT NOT NULL,
+    profile_id TEXT,
+    state TEXT NOT NULL,
+    labels TEXT NOT NULL,
+    attributes TEXT NOT NULL,
+    created_at INTEGER NOT NULL,
+    updated_at INTEGER NOT NULL,
+    state_reason TEXT NOT NULL DEFAULT ''
+  );
+  CREATE INDEX devices_by_tenant ON devices(tenant_id, id);
+  CREATE TABLE certificates (
+    serial TEXT PRIMARY KEY,
+    tenant_id TEXT NOT NULL,
+    device_id TEXT NOT NULL REFERENCES devices(id),
+    fingerprint TEXT NOT NULL,
+    not_before INTEGER NOT NULL,
+    not_after INTEGER NOT NULL,
+    created_at INTEGER NOT NULL,
+    revoked_at INTEGER,
+    revoke_reason TEXT
+  );
+  CREATE INDEX certificates_by_device ON certificates(device_id, created_at);
+  CREATE TABLE groups (
+    id TEXT NOT NULL,
+    tenant_id TEXT NOT NULL REFERENCES tenants(id),
+    name TEXT NOT NULL,
+    query TEXT,
+    created_at INTEGER NOT NULL,
+    PRIMARY KEY (tenant_id, id)
+  );
+  CREATE TABLE group_members (
+    tenant_id TEXT NOT NULL,
+    group_id TEXT NOT NULL,
+    device_id TEXT NOT NULL REFERENCES devices(id) ON DELETE CASCADE,
+    PRIMARY KEY (tenant_id, group_id, device_id)
+  );
+  CREATE TABLE presence (
+    device_id TEXT PRIMARY KEY REFERENCES devices(id) ON DELETE CASCADE,
+    status TEXT NOT NULL,
+    reason TEXT NOT NULL,
+    since INTEGER NOT NULL,
+    last_seen_at INTEGER,
+    wake_by INTEGER
+  );
+  CREATE TABLE device_errors (
+    device_id TEXT PRIMARY KEY REFERENCES devices(id) ON DELETE CASCADE,
+    count INTEGER NOT NULL,
+    last_code TEXT NOT NULL,
+    last_message TEXT NOT NULL,
+    last_topic TEXT NOT NULL,
+    last_at INTEGER NOT NULL
+  );
+  `,
+]

@@ -1,0 +1,38 @@
+import { StrataError, type StrataErrorOptions } from '@strata/protocol'
+
+/**
+ * Every error code the cloud services throw (the identity module keeps its own registry in
+ * `identity/identity-error.ts`). `docs/errors.md` lists the same codes; `npm run check:docs` fails
+ * when the two disagree. The HTTP API maps each to a status (`http/problem.ts`).
+ */
+export const cloudErrorCodes = {
+  CLOUD_UNAUTHENTICATED:
+    'No credentials, or credentials that are wrong, expired or revoked (a token, a session, a password).',
+  CLOUD_FORBIDDEN:
+    'The credentials are good but their role or tenant does not allow this action on this resource.',
+  CLOUD_NOT_FOUND:
+    'No such resource in your tenant (another tenant’s resources are not found either).',
+  CLOUD_CONFLICT:
+    'The resource already exists, or changed since you read it, or is in a state that forbids the action (e.g. activating a revoked device).',
+  CLOUD_INVALID:
+    'A request body, parameter or query that does not match its schema; the message names the field.',
+  CLOUD_SETUP_DONE: 'The one-time setup token was already used: the first admin exists.',
+  CLOUD_RATE_LIMITED: 'Too many requests or failed attempts; wait for the time the message gives.',
+  CLOUD_STATE_CORRUPT:
+    'The node’s database is not one this build can open (not SQLite, damaged, or a newer schema).',
+  CLOUD_PORT_IN_USE:
+    'A port the node was asked to listen on is taken; the message names the port and its flag.',
+  CLOUD_DATA_LOCKED: 'The data folder is in use by another Strata node.',
+  CLOUD_INTERNAL:
+    'An unexpected failure inside the node; the reply carries the request id the node logged it with.',
+} as const
+
+export type CloudErrorCode = keyof typeof cloudErrorCodes
+
+/** An error from the cloud services. */
+export class CloudError extends StrataError {
+  declare readonly code: CloudErrorCode
+  constructor(code: CloudErrorCode, message: string, options: StrataErrorOptions = {}) {
+    super(code, message, options)
+  }
+}

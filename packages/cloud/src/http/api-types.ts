@@ -1,0 +1,53 @@
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
+import type {
+  FastifyInstance,
+  RawReplyDefaultExpression,
+  RawRequestDefaultExpression,
+  RawServerDefault,
+} from 'fastify'
+import type { TimeSeriesStore } from '@strata/tsdb'
+import type { Accounts } from '../accounts/accounts.js'
+import type { Principal } from '../accounts/roles.js'
+import type { AuditLog } from '../audit/audit-log.js'
+import type { DeviceRegistry } from '../registry/device-registry.js'
+import type { DeviceErrors } from '../registry/device-errors.js'
+import type { PresenceTracker } from '../registry/presence.js'
+import type { WriteBatcher } from '../ingestion/write-batcher.js'
+import type { DeviceCertificates } from '../provisioning/device-certificates.js'
+import type { Registry as MetricsRegistry } from 'prom-client'
+import type { Logger } from 'pino'
+import type { IncomingHttpHeaders } from 'node:http'
+
+/** What authentication reads of a request. */
+export interface WithHeaders {
+  readonly headers: IncomingHttpHeaders
+}
+
+/** The Fastify instance with TypeBox types for routes. */
+export type Api = FastifyInstance<
+  RawServerDefault,
+  RawRequestDefaultExpression,
+  RawReplyDefaultExpression,
+  Logger,
+  TypeBoxTypeProvider
+>
+
+/** What the routes work with. */
+export interface HttpServices {
+  readonly accounts: Accounts
+  readonly registry: DeviceRegistry
+  readonly presence: PresenceTracker
+  readonly deviceErrors: DeviceErrors
+  readonly certificates: DeviceCertificates
+  readonly audit: AuditLog
+  readonly store: TimeSeriesStore
+  readonly batcher: WriteBatcher
+  readonly metrics: MetricsRegistry
+  readonly clock: () => number
+  /** The principal behind the request's bearer token; `CLOUD_UNAUTHENTICATED` without one. */
+  principal(request: WithHeaders): Promise<Principal>
+  /** The device id a device token stands for; `CLOUD_UNAUTHENTICATED` when it is not valid. */
+  deviceTokenSubject(token: string): Promise<string>
+  /** The id of a live claim token; `CLOUD_UNAUTHENTICATED` when it is not valid. */
+  verifyClaim(token: string): Promise<string>
+}

@@ -1,0 +1,27 @@
+import { CloudError } from '../errors.js'
+
+/** One page of a list and the cursor of the next (null on the last page). */
+export interface Page<T> {
+  readonly items: readonly T[]
+  readonly nextCursor: string | null
+}
+
+/** An opaque cursor for the key a page ended at. */
+export function encodeCursor(key: string): string {
+  return Buffer.from(JSON.stringify({ k: key })).toString('base64url')
+}
+
+/** The key inside a cursor; `CLOUD_INVALID` for anything we did not make. */
+export function decodeCursor(cursor: string): string {
+  try {
+    const v = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as unknown
+    if (typeof v === 'object' && v !== null && typeof (v as { k?: unknown }).k === 'string')
+      return (v as { k: string }).k
+  } catch {
+    // fall through to the error below
+  }
+  throw new CloudError('CLOUD_INVALID', 'the cursor is not one this API returned', {
+    hint: 'Pass nextCursor from the previous page unchanged.',
+    details: { field: 'cursor' },
+  })
+}

@@ -1,0 +1,269 @@
+import {
+  parseLineProtocol,
+  telemetryLimits,
+  type LinePoint,
+  type LinePrecision,
+} from '@strata/protocol'
+import { isStrataError } from '@strata/protocol'
+import type { SeriesBatch, Value } from '@strata/tsdb'
+import { promisify } from 'node:util'
+import { gunzip } from 'node:zlib'
+import Type from 'typebox'
+import { can } from '../../accounts/roles.js'
+import { CloudError } from '../../errors.js'
+import { pointCount } from '../../ingestion/telemetry-batches.js'
+import { parseToken } from '../../secrets/token-format.js'
+import type { Api, HttpServices, WithHeaders } from '../api-types.js'
+import { tokenOf } from '../authenticate.js'
+
+const gunzipAsync = promisify(gunzip)
+const maxBodyBytes = 25 * 1024 * 1024
+const perMs: Record<LinePrecision, bigint> = { ns: 1_000_000n, us: 1_000n, ms: 1n, s: 1n }
+
+/** The tag that names the device of a line when the writer is not itself a device. */
+export const deviceTag = 'device'
+
+/** Where each line goes: a fixed device (a device token), or the line's `device` tag in a tenant. */
+type Writer = { readonly tenantId: string; readonly deviceId?: string }
+
+/**
+ * `POST /api/v2/write`: the InfluxDB v2 line-protocol write API, so that Telegraf and InfluxDB
+ * client libraries send to Strata unchanged (`Authorization: Token …`, `?precision=`, gzip bodies).
+ * `org` and `bucket` are accepted and ignored: the token decides the tenant. With a device token
+ * every line belongs to that device; with an API token (a role that may write telemetry) each line
+ * names its device in a `device` tag. Lines that fail are reported (line number and why) and the
+ * rest are stored: one bad line never poisons the batch.
+ */
+export function registerInfluxWriteRoutes(app: Api, s: HttpServices): void {
+  app.addContentTypeParser(
+    ['text/plain', 'application/octet-stream'],
+    { parseAs: 'buffer', bodyLimit: maxBodyBytes },
+    (_req, body, done) => {
+      done(null, body)
+    },
+  )
+  app.post(
+    '/api/v2/write',
+    {
+      bodyLimit: maxBodyBytes,
+      schema: {
+        tags: ['telemetry'],
+        summary: 'InfluxDB v2 compatible line-protocol write (Telegraf, InfluxDB clients)',
+        querystring: Type.Object({
+          org: Type.Optional(Type.String({ maxLength: 256 })),
+          orgID: Type.Optional(Type.String({ maxLength: 256 })),
+          bucket: Type.Optional(Type.String({ maxLength: 256 })),
+          precision: Type.Optional(
+            Type.Union([
+              Type.Literal('ns'),
+              Type.Literal('us'),
+              Type.Literal('ms'),
+              Type.Literal('s'),
+            ]),
+          ),
+        }),
+      },
+    },
+    async (req, reply) => {
+      const writer = await writerOf(s, req)
+      const body = await bodyOf(req)
+      const precision = req.query.precision ?? 'ns'
+      const { points, errors } = parseLines(body)
+      const { batches, refused } = toBatches(s, writer, points, precision, s.clock())
+      errors.push(...refused)
+      errors.push(...(await writeIsolated(s, batches)))
+      if (errors.length === 0) return reply.status(204).send()
+      errors.sort((a, b) => a.line - b.line)
+      const shown = errors.slice(0, 20).map((e) => `line ${String(e.line)}: ${e.message}`)
+      return reply.status(400).send({
+        code: 'invalid',
+        message: `partial write: ${String(errors.length)} line(s) refused, the others stored; ${shown.join('; ')}`,
+        line: errors[0]?.line,
+      })
+    },
+  )
+}
+
+/**
+ * Writes every batch; when the store refuses the whole (a value of the wrong type for its series,
+ * a point too late…), writes series by series so that only the refused series fail.
+ */
+async function writeIsolated(
+  s: HttpServices,
+  batches: readonly SeriesBatch[],
+): Promise<LineError[]> {
+  if (pointCount(batches) === 0) return []
+  try {
+    await s.batcher.write(batches)
+    return []
+  } catch (err) {
+    if (
+      !isStrataError(err) ||
+      err.retryable ||
+      err.code === 'TSDB_IO' ||
+      err.code === 'TSDB_CLOSED'
+    )
+      throw err
+  }
+  const errors: LineError[] = []
+  for (const batch of batches) {
+    try {
+      await s.batcher.write([batch])
+    } catch (err) {
+      if (!isStrataError(err)) throw err
+      errors.push({
+        line: 0,
+        message: `series ${batch.series.device}/${batch.series.metric}: ${err.message}`,
+      })
+    }
+  }
+  return errors
+}
+
+async function writerOf(s: HttpServices, req: WithHeaders): Promise<Writer> {
+  const token = tokenOf(req) ?? ''
+  if (parseToken(token)?.kind === 'device') {
+    const device = s.registry.lookup(await s.deviceTokenSubject(token))
+    if (device === undefined || (device.state !== 'active' && device.state !== 'provisioned')) {
+      throw new CloudError('CLOUD_FORBIDDEN', 'this device may not send telemetry', {
+        hint: 'The device is disabled, revoked or pending approval.',
+      })
+    }
+    return { tenantId: device.tenantId, deviceId: device.id }
+  }
+  const principal = await s.principal(req)
+  if (!can(principal, 'telemetry:write')) {
+    throw new CloudError('CLOUD_FORBIDDEN', `role ${principal.role} may not write telemetry`, {
+      hint: 'Use a device token, or an API token with role operator or admin.',
+    })
+  }
+  return { tenantId: principal.tenantId }
+}
+
+async function bodyOf(req: WithHeaders & { readonly body: unknown }): Promise<Buffer> {
+  const raw = Buffer.isBuffer(req.body)
+    ? req.body
+    : Buffer.from(typeof req.body === 'string' ? req.body : '')
+  if (req.headers['content-encoding'] !== 'gzip') return raw
+  try {
+    return await gunzipAsync(raw, { maxOutputLength: maxBodyBytes })
+  } catch (err) {
+    throw new CloudError('CLOUD_INVALID', 'the body is not gzip, or inflates beyond 25 MiB', {
+      cause: err,
+    })
+  }
+}
+
+interface LineError {
+  readonly line: number
+  readonly message: string
+}
+
+/** All lines at once (the fast path); when that fails, line by line, keeping the good ones. */
+function parseLines(body: Buffer): {
+  points: { point: LinePoint; line: number }[]
+  errors: LineError[]
+} {
+  const options = { maxBytes: maxBodyBytes, maxLines: 1_000_000 }
+  try {
+    const points = parseLineProtocol(body, options)
+    return { points: points.map((point, i) => ({ point, line: i + 1 })), errors: [] }
+  } catch {
+    const points: { point: LinePoint; line: number }[] = []
+    const errors: LineError[] = []
+    const lines = body.toString('utf8').split('\n')
+    lines.forEach((text, i) => {
+      try {
+        for (const point of parseLineProtocol(text, options)) points.push({ point, line: i + 1 })
+      } catch (err) {
+        errors.push({
+          line: i + 1,
+          message: isStrataError(err) ? err.message.replace(/^line 1, /, '') : 'unparseable',
+        })
+      }
+    })
+    return { points, errors }
+  }
+}
+
+function toBatches(
+  s: HttpServices,
+  writer: Writer,
+  points: readonly { point: LinePoint; line: number }[],
+  precision: LinePrecision,
+  now: number,
+): { batches: SeriesBatch[]; refused: LineError[] } {
+  const refused: LineError[] = []
+  const bySeries = new Map<
+    string,
+    { series: SeriesBatch['series']; times: number[]; values: Value[] }
+  >()
+  const known = new Map<string, boolean>()
+  for (const { point, line } of points) {
+    let deviceId = writer.deviceId
+    const tags: Record<string, string> = {}
+    for (const [k, v] of point.tags) {
+      if (k === deviceTag && writer.deviceId === undefined) deviceId = v
+      else tags[k] = v
+    }
+    if (deviceId === undefined) {
+      refused.push({
+        line,
+        message: `no ${deviceTag} tag: with an API token each line names its device`,
+      })
+      continue
+    }
+    let ok = known.get(deviceId)
+    if (ok === undefined) {
+      ok = s.registry.lookup(deviceId)?.tenantId === writer.tenantId
+      known.set(deviceId, ok)
+    }
+    if (!ok) {
+      refused.push({ line, message: `no device ${JSON.stringify(deviceId)} in your tenant` })
+      continue
+    }
+    const time = point.timestamp === undefined ? now : toMs(point.timestamp, precision)
+    if (time === undefined || Object.keys(tags).length > telemetryLimits.maxTags) {
+      refused.push({
+        line,
+        message: time === undefined ? 'timestamp out of range' : 'too many tags',
+      })
+      continue
+    }
+    const tagKey = JSON.stringify(Object.entries(tags).sort(([a], [b]) => (a < b ? -1 : 1)))
+    for (const [field, value] of point.fields) {
+      const metric = `${point.measurement}.${field}`
+      const key = `${deviceId}\u001f${metric}\u001f${tagKey}`
+      let entry = bySeries.get(key)
+      if (entry === undefined) {
+        const series = {
+          tenant: writer.tenantId,
+          device: deviceId,
+          metric,
+          ...(Object.keys(tags).length === 0 ? {} : { tags }),
+        }
+        entry = { series, times: [], values: [] }
+        bySeries.set(key, entry)
+      }
+      if (value.type === 'unsigned' && value.value > 2n ** 63n - 1n) {
+        refused.push({
+          line,
+          message: `field ${field}: unsigned ${String(value.value)} exceeds int64`,
+        })
+        continue
+      }
+      entry.times.push(time)
+      entry.values.push(value.value)
+    }
+  }
+  return { batches: [...bySeries.values()], refused }
+}
+
+function toMs(timestamp: bigint, precision: LinePrecision): number | undefined {
+  const ms =
+    precision === 's'
+      ? timestamp * 1000n
+      : timestamp / perMs[precision] -
+        (timestamp < 0n && timestamp % perMs[precision] !== 0n ? 1n : 0n)
+  return ms < 0n || ms > 253_402_300_799_999n ? undefined : Number(ms)
+}

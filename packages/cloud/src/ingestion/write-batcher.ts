@@ -1,0 +1,127 @@
+import type { SeriesBatch, TimeSeriesStore } from '@strata/tsdb'
+import { isStrataError } from '@strata/protocol'
+import { pointCount } from './telemetry-batches.js'
+
+export interface WriteBatcherOptions {
+  /** Flush when this many points wait (default 50,000). */
+  readonly maxPoints: number
+  /** Bound on points waiting or being written; beyond it `write` waits (backpressure). */
+  readonly maxPendingPoints: number
+  /** Told how many points each successful store write made durable (metrics). */
+  readonly onStored?: (points: number) => void
+}
+
+export const defaultWriteBatcherOptions: WriteBatcherOptions = {
+  maxPoints: 50_000,
+  maxPendingPoints: 500_000,
+}
+
+interface Pending {
+  readonly batches: readonly SeriesBatch[]
+  readonly points: number
+  resolve(): void
+  reject(err: unknown): void
+}
+
+/**
+ * Joins the writes of many messages into one store write per event-loop turn (the store then
+ * fsyncs once for all of them), and resolves each caller only when its points are durable. A
+ * message whose points the store refuses (wrong type, too late, too far ahead…) is never allowed to
+ * poison the others: when a joined write fails validation, each message is written on its own and
+ * only the bad one fails.
+ */
+export class WriteBatcher {
+  readonly #store: TimeSeriesStore
+  readonly #options: WriteBatcherOptions
+  #queue: Pending[] = []
+  #queuedPoints = 0
+  #inFlightPoints = 0
+  #scheduled = false
+  #waiters: (() => void)[] = []
+  #flushing: Promise<void> = Promise.resolve()
+
+  constructor(store: TimeSeriesStore, options: Partial<WriteBatcherOptions> = {}) {
+    this.#store = store
+    this.#options = { ...defaultWriteBatcherOptions, ...options }
+  }
+
+  /** Resolves once the batches are durable; rejects with the store's error for these points only. */
+  async write(batches: readonly SeriesBatch[]): Promise<void> {
+    const points = pointCount(batches)
+    if (points === 0) return
+    while (this.#queuedPoints + this.#inFlightPoints > this.#options.maxPendingPoints) {
+      await new Promise<void>((r) => this.#waiters.push(r))
+    }
+    return new Promise<void>((resolve, reject) => {
+      this.#queue.push({ batches, points, resolve, reject })
+      this.#queuedPoints += points
+      if (this.#queuedPoints >= this.#options.maxPoints) this.#flush()
+      else if (!this.#scheduled) {
+        this.#scheduled = true
+        setImmediate(() => {
+          this.#flush()
+        })
+      }
+    })
+  }
+
+  /** Resolves when everything queued so far is written (or failed). */
+  async drain(): Promise<void> {
+    this.#flush()
+    await this.#flushing
+  }
+
+  #flush(): void {
+    this.#scheduled = false
+    if (this.#queue.length === 0) return
+    const group = this.#queue
+    const points = this.#queuedPoints
+    this.#queue = []
+    this.#queuedPoints = 0
+    this.#inFlightPoints += points
+    this.#flushing = this.#flushing
+      .then(() => this.#writeGroup(group))
+      .finally(() => {
+        this.#inFlightPoints -= points
+        for (const w of this.#waiters.splice(0)) w()
+      })
+  }
+
+  async #writeGroup(group: readonly Pending[]): Promise<void> {
+    try {
+      const written = await this.#store.write(group.flatMap((p) => p.batches))
+      this.#options.onStored?.(written.points)
+      for (const p of group) p.resolve()
+      return
+    } catch (err) {
+      if (group.length === 1 || !isValidationError(err)) {
+        for (const p of group) p.reject(err)
+        return
+      }
+    }
+    // One message's points were refused: find which, by writing each on its own.
+    for (const p of group) {
+      try {
+        const written = await this.#store.write(p.batches)
+        this.#options.onStored?.(written.points)
+        p.resolve()
+      } catch (err) {
+        p.reject(err)
+      }
+    }
+  }
+}
+
+/** Errors about the points themselves, as opposed to the store failing. */
+function isValidationError(err: unknown): boolean {
+  return (
+    isStrataError(err) &&
+    [
+      'TSDB_SERIES_INVALID',
+      'TSDB_POINT_INVALID',
+      'TSDB_TYPE_MISMATCH',
+      'TSDB_TIME_OUT_OF_RANGE',
+      'TSDB_TOO_LATE',
+    ].includes(err.code)
+  )
+}

@@ -1,0 +1,77 @@
+import type { Broker } from '@strata/mqtt'
+import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client'
+
+/** The node's Prometheus metrics and the counters the services bump. */
+export interface NodeMetrics {
+  readonly registry: Registry
+  readonly pointsStored: Counter
+  readonly messagesRefused: Counter<'code'>
+}
+
+/**
+ * Prometheus metrics of a node: the broker's counters and gauges (read when scraped), telemetry
+ * points stored, messages refused by error code, and Node's own process metrics.
+ */
+export function createNodeMetrics(broker: Broker): NodeMetrics {
+  const registry = new Registry()
+  const pointsStored = new Counter({
+    name: 'strata_points_stored_total',
+    help: 'Telemetry points stored',
+    registers: [registry],
+  })
+  const messagesRefused = new Counter({
+    name: 'strata_messages_refused_total',
+    help: 'Device messages refused, by error code',
+    labelNames: ['code'] as const,
+    registers: [registry],
+  })
+  new Gauge({
+    name: 'strata_mqtt_connections',
+    help: 'MQTT connections open now',
+    registers: [registry],
+    collect() {
+      this.set(broker.connectionCount)
+    },
+  })
+  new Gauge({
+    name: 'strata_mqtt_sessions',
+    help: 'MQTT sessions, online and offline',
+    registers: [registry],
+    collect() {
+      this.set(broker.sessionCount)
+    },
+  })
+  const counters = [
+    ['connectionsAccepted', 'strata_mqtt_connections_accepted_total', 'MQTT connections accepted'],
+    ['authFailures', 'strata_mqtt_auth_failures_total', 'MQTT connects refused'],
+    ['messagesReceived', 'strata_mqtt_messages_received_total', 'PUBLISH packets received'],
+    ['messagesSent', 'strata_mqtt_messages_sent_total', 'PUBLISH packets sent'],
+    [
+      'messagesDropped',
+      'strata_mqtt_messages_dropped_total',
+      'Messages dropped (queues full, expired)',
+    ],
+    ['publishDenied', 'strata_mqtt_publish_denied_total', 'PUBLISH refused by authorisation'],
+    [
+      'subscribeDenied',
+      'strata_mqtt_subscribe_denied_total',
+      'Subscriptions refused by authorisation',
+    ],
+    ['bytesReceived', 'strata_mqtt_bytes_received_total', 'Bytes received by the MQTT server'],
+    ['bytesSent', 'strata_mqtt_bytes_sent_total', 'Bytes sent by the MQTT server'],
+  ] as const
+  for (const [field, name, help] of counters) {
+    // The broker keeps its own totals; a scrape copies them.
+    new Counter({
+      name,
+      help,
+      registers: [registry],
+      collect() {
+        this.reset()
+        this.inc(broker.metrics[field])
+      },
+    })
+  }
+  collectDefaultMetrics({ register: registry, prefix: 'strata_' })
+  return { registry, pointsStored, messagesRefused }
+}

@@ -1,0 +1,313 @@
+import {
+  createBroker,
+  listenTcp,
+  listenTls,
+  openSqliteSessionStore,
+  type Broker,
+  type Listener,
+} from '@strata/mqtt'
+import { isStrataError } from '@strata/protocol'
+import { openEmbeddedStore, type TimeSeriesStore } from '@strata/tsdb'
+import { mkdir, rm, writeFile } from 'node:fs/promises'
+import { isIP } from 'node:net'
+import { join } from 'node:path'
+import pino, { type Logger } from 'pino'
+import { Accounts } from '../accounts/accounts.js'
+import { AuditLog } from '../audit/audit-log.js'
+import { DeviceAccess } from '../broker-access/device-access.js'
+import { openStateDb } from '../db/state-db.js'
+import { CloudError } from '../errors.js'
+import { createHttpApi } from '../http/create-http-api.js'
+import { principalResolver } from '../http/authenticate.js'
+import { deviceIdentityFromCertificate, openCertificateAuthority } from '../identity/index.js'
+import { DeviceMessages } from '../ingestion/device-messages.js'
+import { WriteBatcher } from '../ingestion/write-batcher.js'
+import { DeviceCertificates } from '../provisioning/device-certificates.js'
+import { provisioningHandler } from '../provisioning/provisioning-messages.js'
+import { CertificateLedger } from '../registry/certificate-ledger.js'
+import { DeviceErrors } from '../registry/device-errors.js'
+import { DeviceRegistry } from '../registry/device-registry.js'
+import { PresenceTracker } from '../registry/presence.js'
+import { SecretStore } from '../secrets/secret-store.js'
+import { createNodeMetrics } from './node-metrics.js'
+import { loadServerTls } from './node-tls.js'
+import { attributesOf } from '../broker-access/device-access.js'
+
+/** Where and how an all-in-one node runs. Port 0 picks a free port. */
+export interface NodeOptions {
+  readonly dataDir: string
+  readonly host: string
+  readonly mqttPort: number
+  readonly mqttsPort: number
+  readonly httpPort: number
+  /** Extra names the TLS certificate must cover (besides host, localhost and 127.0.0.1). */
+  readonly tlsHostnames?: readonly string[]
+  /** Passphrase the CA's private keys are encrypted with. */
+  readonly caPassphrase?: string
+  readonly logger?: Logger
+  readonly clock?: () => number
+}
+
+/** A running node: its addresses, the one-time setup token on first start, and `close()`. */
+export interface StrataNode {
+  readonly mqttUrl: string
+  readonly mqttsUrl: string
+  readonly httpUrl: string
+  readonly consoleUrl: string
+  /** Printed once on a first start; the file `DIR/setup-token` holds it until it is used. */
+  readonly setupToken: string | undefined
+  readonly setupTokenPath: string
+  /** The CA chain devices must trust for the MQTTS port (PEM), also `DIR/ca/…`. */
+  readonly caChainPem: string
+  close(): Promise<void>
+  [Symbol.asyncDispose](): Promise<void>
+}
+
+/**
+ * Starts an all-in-one node on a data folder: the state database, the CA, the embedded time-series
+ * store, the MQTT server (plain and TLS listeners; devices prove their key with a token or a client
+ * certificate), and the HTTP API. Closes everything it opened if any step fails.
+ */
+export async function startNode(options: NodeOptions): Promise<StrataNode> {
+  const log = options.logger ?? pino({ level: 'silent' })
+  const clock = options.clock ?? Date.now
+  const dir = options.dataDir
+  const closers: (() => Promise<void> | void)[] = []
+  const close = async () => {
+    for (const c of closers.splice(0).reverse()) {
+      try {
+        await c()
+      } catch (err) {
+        log.error({ err }, 'close failed')
+      }
+    }
+  }
+  try {
+    await mkdir(dir, { recursive: true, mode: 0o700 })
+    // The store's folder lock is the node's: a second node on the same folder stops here.
+    const store = await openStore(join(dir, 'tsdb'))
+    closers.push(() => store.close())
+    const db = openStateDb(join(dir, 'cloud.db'))
+    closers.push(() => {
+      db.close()
+    })
+    const ca = await openCertificateAuthority({
+      dir: join(dir, 'ca'),
+      clock,
+      ...(options.caPassphrase === undefined ? {} : { passphrase: options.caPassphrase }),
+    })
+    const hostnames = [
+      options.host,
+      'localhost',
+      '127.0.0.1',
+      ...(options.tlsHostnames ?? []),
+    ].filter((h) => h !== '0.0.0.0' && h !== '::')
+    const serverTls = await loadServerTls(ca, dir, hostnames, clock())
+
+    const setupTokenPath = join(dir, 'setup-token')
+    const secrets = new SecretStore(db, clock)
+    const audit = new AuditLog(db, clock)
+    const accounts = new Accounts({
+      db,
+      secrets,
+      audit,
+      clock,
+      onSetupComplete: () => {
+        rm(setupTokenPath, { force: true }).catch((err: unknown) =>
+          log.warn({ err }, 'could not delete the setup-token file'),
+        )
+      },
+    })
+    // Closures below use `broker` and `metrics`, made further down; none runs before they exist.
+    const cut = (deviceId: string, reason: string) => {
+      const n = broker.disconnectIdentity(deviceId, { reasonCode: 0x98, publishWill: false })
+      log.info({ deviceId, reason, sessions: n }, 'device access cut')
+    }
+    const registry = new DeviceRegistry({ db, secrets, audit, clock, onAccessCut: cut })
+    const ledger = new CertificateLedger(db, clock)
+    const deviceErrors = new DeviceErrors(db, clock)
+    const presence = new PresenceTracker({ db, clock })
+    closers.push(() => presence.close())
+    const certificates = new DeviceCertificates({
+      ca,
+      ledger,
+      registry,
+      secrets,
+      audit,
+      clock,
+      onAccessCut: cut,
+    })
+    const access = new DeviceAccess({
+      registry,
+      secrets,
+      certificates: ledger,
+      audit,
+      clock,
+      readCertificate: (peer) => {
+        try {
+          return deviceIdentityFromCertificate(peer)
+        } catch {
+          return undefined
+        }
+      },
+    })
+
+    const batcher = new WriteBatcher(store, { onStored: (n) => metrics.pointsStored.inc(n) })
+    closers.push(() => batcher.drain())
+    const publish = (m: Parameters<Broker['publish']>[0]) => broker.publish(m)
+    const messages = new DeviceMessages({
+      batcher,
+      presence,
+      errors: deviceErrors,
+      publish,
+      clock,
+      log,
+      handlers: new Map([['provisioning.request', provisioningHandler({ certificates, publish })]]),
+      onRefused: (code) => metrics.messagesRefused.inc({ code }),
+    })
+    const sessions = openSqliteSessionStore({ path: join(dir, 'mqtt-sessions.db') })
+    const broker = await createBroker(
+      {
+        logger: log,
+        store: sessions,
+        hooks: {
+          authenticate: (ctx) => access.authenticate(ctx),
+          authorizePublish: (client, topic) => access.authorizePublish(client, topic),
+          authorizeSubscribe: (client, filter) => access.authorizeSubscribe(client, filter),
+          onPublish: (client, message) => messages.onPublish(client, message),
+          onConnect: (client) => {
+            const a = attributesOf(client)
+            if (a?.kind !== 'device' || a.deviceId === undefined) return
+            registry.markConnected(a.deviceId)
+            presence.connected(a.deviceId)
+          },
+          onDisconnect: (client, reason) => {
+            const a = attributesOf(client)
+            if (a?.kind !== 'device' || a.deviceId === undefined) return
+            const sleep = registry.lookup(a.deviceId)?.attributes['sleepIntervalS']
+            presence.disconnected(a.deviceId, reason, typeof sleep === 'number' ? sleep : undefined)
+          },
+        },
+      },
+      {},
+    )
+    closers.push(() => broker.close())
+    const metrics = createNodeMetrics(broker)
+
+    const mqtt: Listener = await listenTcp(broker, {
+      host: options.host,
+      port: options.mqttPort,
+      flagHint: '--mqtt-port',
+    })
+    closers.push(() => mqtt.close())
+    const mqtts: Listener = await listenTls(broker, {
+      host: options.host,
+      port: options.mqttsPort,
+      flagHint: '--mqtts-port',
+      tls: {
+        key: serverTls.keyPem,
+        cert: serverTls.certificatePem,
+        ca: ca.trustAnchorsPem(),
+        requireClientCertificate: false,
+      },
+    })
+    closers.push(() => mqtts.close())
+
+    const app = await createHttpApi(
+      {
+        accounts,
+        registry,
+        presence,
+        deviceErrors,
+        certificates,
+        audit,
+        store,
+        batcher,
+        metrics: metrics.registry,
+        clock,
+        principal: principalResolver(accounts),
+        deviceTokenSubject: async (token) => (await secrets.verify(token, 'device')).subject,
+        verifyClaim: async (token) => (await secrets.verify(token, 'claim')).id,
+      },
+      log,
+    )
+    closers.push(() => app.close())
+    await listenHttp(app, options.host, options.httpPort)
+    const address = app.server.address()
+    const httpPort =
+      typeof address === 'object' && address !== null ? address.port : options.httpPort
+    const httpUrl = `http://${urlHost(options.host)}:${String(httpPort)}`
+
+    let setupToken: string | undefined
+    if (accounts.setupPending()) {
+      setupToken = await accounts.issueSetupToken()
+      if (setupToken !== undefined)
+        await writeFile(setupTokenPath, `${setupToken}\n`, { mode: 0o600 })
+    }
+    log.info({ mqtt: mqtt.url, mqtts: mqtts.url, http: httpUrl }, 'node started')
+    const closeOnce = (() => {
+      let p: Promise<void> | undefined
+      return () => (p ??= close())
+    })()
+    return {
+      mqttUrl: mqtt.url,
+      mqttsUrl: mqtts.url,
+      httpUrl,
+      consoleUrl: `${httpUrl}/`,
+      setupToken,
+      setupTokenPath,
+      caChainPem: ca.caChainPem(),
+      close: closeOnce,
+      [Symbol.asyncDispose]: closeOnce,
+    }
+  } catch (err) {
+    await close()
+    throw err
+  }
+}
+
+async function openStore(path: string): Promise<TimeSeriesStore> {
+  try {
+    return await openEmbeddedStore(path)
+  } catch (err) {
+    if (isStrataError(err) && err.code === 'TSDB_LOCKED') {
+      throw new CloudError(
+        'CLOUD_DATA_LOCKED',
+        `the data folder ${path} is in use by another Strata node`,
+        {
+          hint: 'Stop the other node, or start this one with another --data folder.',
+          cause: err,
+        },
+      )
+    }
+    throw err
+  }
+}
+
+async function listenHttp(
+  app: Awaited<ReturnType<typeof createHttpApi>>,
+  host: string,
+  port: number,
+): Promise<void> {
+  try {
+    await app.listen({ host, port })
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code
+    if (code === 'EADDRINUSE' || code === 'EACCES') {
+      throw new CloudError(
+        'CLOUD_PORT_IN_USE',
+        `HTTP port ${String(port)} on ${host} ${code === 'EADDRINUSE' ? 'is already in use' : 'needs privileges'}`,
+        {
+          hint: 'Choose another port with --http-port, or stop what holds it.',
+          cause: err,
+        },
+      )
+    }
+    throw err
+  }
+}
+
+function urlHost(host: string): string {
+  if (host === '0.0.0.0' || host === '::') return '127.0.0.1'
+  return isIP(host) === 6 ? `[${host}]` : host
+}

@@ -1,0 +1,163 @@
+import type { StateDb } from '../db/state-db.js'
+
+/**
+ * Whether a device is there, as far as the node can tell:
+ * - `online`: it holds a connection.
+ * - `sleeping`: it said goodbye cleanly (MQTT DISCONNECT) and declared a sleep schedule
+ *   (`sleepIntervalS`), and its wake-up deadline has not passed. What the cloud sends waits for it.
+ * - `offline`: it never connected, its connection was lost (keep-alive timeout, socket error, a
+ *   takeover, the server cut it), it left without a sleep schedule, or it missed its wake-up.
+ * Each change records why and when; `lastSeenAt` is the last packet from the device.
+ */
+export type PresenceStatus = 'online' | 'sleeping' | 'offline'
+
+export interface Presence {
+  readonly deviceId: string
+  readonly status: PresenceStatus
+  readonly reason: string
+  readonly since: number
+  readonly lastSeenAt: number | null
+  /** For a sleeping device: when it is overdue and becomes offline. */
+  readonly wakeBy: number | null
+}
+
+export interface PresenceChange {
+  readonly previous: Presence | undefined
+  readonly current: Presence
+}
+
+/** Slack added to a declared sleep before a device counts as missing: 50 % plus this. */
+export const wakeGraceMs = 30_000
+
+interface Row {
+  device_id: string
+  status: PresenceStatus
+  reason: string
+  since: number
+  last_seen_at: number | null
+  wake_by: number | null
+}
+
+/** Drives the presence state machine from connection events and a timer for overdue sleepers. */
+export class PresenceTracker {
+  readonly #db: StateDb
+  readonly #clock: () => number
+  readonly #onChange: (change: PresenceChange) => void
+  readonly #timer: NodeJS.Timeout
+  readonly #seen = new Map<string, number>()
+
+  constructor(deps: {
+    db: StateDb
+    clock: () => number
+    onChange?: (change: PresenceChange) => void
+    sweepMs?: number
+  }) {
+    this.#db = deps.db
+    this.#clock = deps.clock
+    this.#onChange = deps.onChange ?? (() => undefined)
+    this.#timer = setInterval(() => {
+      this.sweep()
+    }, deps.sweepMs ?? 5_000)
+    this.#timer.unref()
+    // A restart lost every connection: whoever was online is offline until it reconnects.
+    for (const row of this.#db
+      .prepare("SELECT * FROM presence WHERE status = 'online'")
+      .all() as Row[]) {
+      this.#set(row.device_id, 'offline', 'the node restarted', null)
+    }
+  }
+
+  get(deviceId: string): Presence {
+    const row = this.#row(deviceId)
+    return row === undefined
+      ? {
+          deviceId,
+          status: 'offline',
+          reason: 'never connected',
+          since: 0,
+          lastSeenAt: null,
+          wakeBy: null,
+        }
+      : toPresence(row, this.#seen.get(deviceId))
+  }
+
+  connected(deviceId: string): void {
+    this.#seen.set(deviceId, this.#clock())
+    this.#set(deviceId, 'online', 'connected', null)
+  }
+
+  /**
+   * The connection ended. `reason` is the broker's; a clean DISCONNECT with a declared sleep makes
+   * the device sleep until `now + 1.5 × sleep + grace`.
+   */
+  disconnected(deviceId: string, reason: string, sleepIntervalS: number | undefined): void {
+    const now = this.#clock()
+    this.#seen.set(deviceId, now)
+    const clean = /^DISCONNECT (0|4) from the client$/.test(reason)
+    if (clean && sleepIntervalS !== undefined && sleepIntervalS > 0) {
+      const wakeBy = now + Math.round(sleepIntervalS * 1500) + wakeGraceMs
+      this.#set(deviceId, 'sleeping', `disconnected to sleep ${String(sleepIntervalS)} s`, wakeBy)
+    } else {
+      this.#set(deviceId, 'offline', clean ? 'disconnected' : reason, null)
+    }
+  }
+
+  /** A packet arrived from the device (kept in memory; written with the next state change). */
+  seen(deviceId: string): void {
+    this.#seen.set(deviceId, this.#clock())
+  }
+
+  /** Sleepers past their deadline become offline. */
+  sweep(): void {
+    const now = this.#clock()
+    const overdue = this.#db
+      .prepare("SELECT * FROM presence WHERE status = 'sleeping' AND wake_by <= ?")
+      .all(now) as Row[]
+    for (const row of overdue) this.#set(row.device_id, 'offline', 'missed its wake-up', null)
+  }
+
+  /** Presence of many devices (for lists), by id. */
+  many(deviceIds: readonly string[]): Map<string, Presence> {
+    const out = new Map<string, Presence>()
+    for (const id of deviceIds) out.set(id, this.get(id))
+    return out
+  }
+
+  close(): void {
+    clearInterval(this.#timer)
+  }
+
+  #set(deviceId: string, status: PresenceStatus, reason: string, wakeBy: number | null): void {
+    const previousRow = this.#row(deviceId)
+    const previous = previousRow === undefined ? undefined : toPresence(previousRow, undefined)
+    const now = this.#clock()
+    const lastSeen = this.#seen.get(deviceId) ?? previousRow?.last_seen_at ?? null
+    this.#db
+      .prepare(
+        `INSERT INTO presence (device_id, status, reason, since, last_seen_at, wake_by) VALUES (?, ?, ?, ?, ?, ?)
+         ON CONFLICT (device_id) DO UPDATE SET status = excluded.status, reason = excluded.reason,
+           since = excluded.since, last_seen_at = excluded.last_seen_at, wake_by = excluded.wake_by`,
+      )
+      .run(deviceId, status, reason, now, lastSeen, wakeBy)
+    this.#onChange({
+      previous,
+      current: { deviceId, status, reason, since: now, lastSeenAt: lastSeen, wakeBy },
+    })
+  }
+
+  #row(deviceId: string): Row | undefined {
+    return this.#db.prepare('SELECT * FROM presence WHERE device_id = ?').get(deviceId) as
+      Row | undefined
+  }
+}
+
+function toPresence(row: Row, seen: number | undefined): Presence {
+  return {
+    deviceId: row.device_id,
+    status: row.status,
+    reason: row.reason,
+    since: row.since,
+    lastSeenAt: Math.max(seen ?? 0, row.last_seen_at ?? 0) || null,
+    wakeBy: row.wake_by,
+  }
+}
