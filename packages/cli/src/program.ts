@@ -11,6 +11,10 @@ import { up } from './commands/up.js'
 import { waitForShutdownSignal } from './commands/wait-for-signal.js'
 import { runPasswd } from './commands/broker-passwd.js'
 import { addData } from './commands/data-command.js'
+import { addLogin } from './commands/login.js'
+import { addAdmin } from './commands/admin.js'
+import { addDevices } from './commands/devices.js'
+import { addClaims } from './commands/claims.js'
 import { decide, topicsOf } from './commands/protocol-topics.js'
 import { intOption } from './commands/int-option.js'
 import { readInput } from './commands/read-input.js'
@@ -65,6 +69,11 @@ function createProgram(
   addUp(program, out)
   addBroker(program, out, stdin)
   addData(program, out, subcommand)
+  const node = { out, subcommand, stdin, setExit }
+  addLogin(program, node)
+  addDevices(program, node)
+  addClaims(program, node)
+  addAdmin(program, node)
   return program
 }
 

@@ -231,8 +231,10 @@ export class DeviceAccess {
     reasonCode: number,
     why: string,
   ): AuthenticateResult {
+    // A refusal for a client id that names a device goes to that device's tenant: its admins see
+    // who tries to be their device.
     this.#auditDenied(
-      tenantId,
+      tenantId ?? this.#registry.lookup(ctx.clientId)?.tenantId ?? null,
       `client:${ctx.clientId}`,
       'mqtt.connect',
       `client:${ctx.clientId}`,

@@ -25,8 +25,8 @@ interface Pending {
 
 /**
  * Joins the writes of many messages into one store write per event-loop turn (the store then
- * fsyncs once for all of them), and resolves each caller only when its points are durable. A
- * message whose points the store refuses (wrong type, too late, too far ahead…) is never allowed to
+ * fsyncs once for all of them, and once for all the writes that arrive while it syncs), and
+ * resolves each caller only when its points are durable. A message whose points the store refuses (wrong type, too late, too far ahead…) is never allowed to
  * poison the others: when a joined write fails validation, each message is written on its own and
  * only the bad one fails.
  */
@@ -38,7 +38,7 @@ export class WriteBatcher {
   #inFlightPoints = 0
   #scheduled = false
   #waiters: (() => void)[] = []
-  #flushing: Promise<void> = Promise.resolve()
+  readonly #writing = new Set<Promise<void>>()
 
   constructor(store: TimeSeriesStore, options: Partial<WriteBatcherOptions> = {}) {
     this.#store = store
@@ -68,7 +68,7 @@ export class WriteBatcher {
   /** Resolves when everything queued so far is written (or failed). */
   async drain(): Promise<void> {
     this.#flush()
-    await this.#flushing
+    while (this.#writing.size > 0) await Promise.all(this.#writing)
   }
 
   #flush(): void {
@@ -79,12 +79,16 @@ export class WriteBatcher {
     this.#queue = []
     this.#queuedPoints = 0
     this.#inFlightPoints += points
-    this.#flushing = this.#flushing
-      .then(() => this.#writeGroup(group))
-      .finally(() => {
-        this.#inFlightPoints -= points
-        for (const w of this.#waiters.splice(0)) w()
-      })
+    // Not chained behind the group before: the store's write-ahead log joins every write that
+    // arrives while it syncs into its next sync (group commit). Chained, each group waited for the
+    // previous one's fdatasync, so a busy node paid one sync per event-loop turn, in turn, and
+    // PUBACKs queued behind them. The log still applies and acknowledges writes in call order.
+    const writing: Promise<void> = this.#writeGroup(group).finally(() => {
+      this.#writing.delete(writing)
+      this.#inFlightPoints -= points
+      for (const w of this.#waiters.splice(0)) w()
+    })
+    this.#writing.add(writing)
   }
 
   async #writeGroup(group: readonly Pending[]): Promise<void> {
