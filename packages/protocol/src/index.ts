@@ -78,6 +78,7 @@ export {
 } from './telemetry/telemetry-codec.js'
 
 export {
+  CertificateRequest,
   CommandRequest,
   CommandResponse,
   DeviceEvent,

@@ -23,7 +23,10 @@ import { deviceIdentityFromCertificate, openCertificateAuthority } from '../iden
 import { DeviceMessages } from '../ingestion/device-messages.js'
 import { WriteBatcher } from '../ingestion/write-batcher.js'
 import { DeviceCertificates } from '../provisioning/device-certificates.js'
-import { provisioningHandler } from '../provisioning/provisioning-messages.js'
+import {
+  certificateRenewalHandler,
+  provisioningHandler,
+} from '../provisioning/provisioning-messages.js'
 import { CertificateLedger } from '../registry/certificate-ledger.js'
 import { DeviceErrors } from '../registry/device-errors.js'
 import { DeviceRegistry } from '../registry/device-registry.js'
@@ -162,7 +165,10 @@ export async function startNode(options: NodeOptions): Promise<StrataNode> {
       publish,
       clock,
       log,
-      handlers: new Map([['provisioning.request', provisioningHandler({ certificates, publish })]]),
+      handlers: new Map([
+        ['provisioning.request', provisioningHandler({ certificates, publish })],
+        ['certificate.request', certificateRenewalHandler({ certificates, publish })],
+      ]),
       onRefused: (code) => metrics.messagesRefused.inc({ code }),
     })
     const sessions = openSqliteSessionStore({ path: join(dir, 'mqtt-sessions.db') })

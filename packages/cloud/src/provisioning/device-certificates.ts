@@ -5,6 +5,7 @@ import { requirePermission, type Principal } from '../accounts/roles.js'
 import type { AuditLog } from '../audit/audit-log.js'
 import { CloudError } from '../errors.js'
 import type { CertificateLedger, IssuedCertificate } from '../registry/certificate-ledger.js'
+import { mayConnect } from '../registry/device-lifecycle.js'
 import type { DeviceRegistry } from '../registry/device-registry.js'
 import { checkLabels, type Labels } from '../registry/label-query.js'
 import type { SecretStore, SecretRecord } from '../secrets/secret-store.js'
@@ -93,6 +94,20 @@ export class DeviceCertificates {
       })
     }
     return this.#issue(principal.actor, device.tenantId, deviceId, csrPem, validityDays)
+  }
+
+  /**
+   * A connected device renews its own certificate (MQTT `certificate/request`): same device, new
+   * certificate; the old one stays valid until it expires or is revoked.
+   */
+  async renew(deviceId: string, csrPem: string): Promise<IssuedForDevice> {
+    const device = this.#registry.lookup(deviceId)
+    if (device === undefined || !mayConnect(device.state)) {
+      throw new CloudError('CLOUD_FORBIDDEN', `device ${deviceId} may not renew its certificate`, {
+        hint: 'A disabled, pending or revoked device gets no certificate.',
+      })
+    }
+    return this.#issue(`device:${deviceId}`, device.tenantId, deviceId, csrPem, undefined)
   }
 
   list(principal: Principal, deviceId: string): IssuedCertificate[] {

@@ -1,4 +1,5 @@
 import {
+  deviceTopics,
   decodeDeviceMessage,
   isStrataError,
   parseTopicName,
@@ -61,6 +62,57 @@ export function provisioningHandler(deps: {
     await deps.publish({
       topic: provisioningTopics(client.clientId).response,
       payload: JSON.stringify(response),
+      qos: 1,
+    })
+    return verdict
+  }
+}
+
+/**
+ * Certificate renewal over MQTT: a connected device publishes a CSR to `certificate/request` and
+ * gets its new certificate (or why not) on `certificate/response`.
+ */
+export function certificateRenewalHandler(deps: {
+  certificates: DeviceCertificates
+  publish: (m: ServerMessage) => Promise<void>
+}): (client: ClientInfo, message: BrokerMessage) => Promise<PublishVerdict> {
+  return async (client, message) => {
+    const attrs = attributesOf(client)
+    const parsed = parseTopicName(message.topic)
+    if (
+      attrs?.kind !== 'device' ||
+      attrs.deviceId === undefined ||
+      parsed?.kind !== 'certificate.request'
+    ) {
+      return {
+        reasonCode: reasonCodes.notAuthorized,
+        reason: 'only a device renews its certificate',
+      }
+    }
+    const deviceId = attrs.deviceId
+    let requestId: string | undefined
+    let response: Record<string, unknown>
+    let verdict: PublishVerdict
+    try {
+      const decoded = decodeDeviceMessage('certificate.request', parsed.format, message.payload)
+      if (decoded.kind !== 'certificate.request') throw new Error('unreachable')
+      requestId = decoded.request.requestId
+      const issued = await deps.certificates.renew(deviceId, decoded.request.csr)
+      response = { status: 'ok', certificate: issued.certificatePem, caChain: issued.caChain }
+    } catch (err) {
+      if (!isStrataError(err)) throw err
+      response = { status: 'error', error: { code: err.code, message: err.message } }
+      verdict = {
+        reasonCode: err.code.startsWith('PROTOCOL_')
+          ? reasonCodes.payloadFormatInvalid
+          : reasonCodes.implementationSpecificError,
+        reason: `${err.code}: ${err.message}`,
+      }
+    }
+    const body = { ...response, ...(requestId === undefined ? {} : { requestId }) }
+    await deps.publish({
+      topic: deviceTopics(deviceId).certificateResponse,
+      payload: JSON.stringify(body),
       qos: 1,
     })
     return verdict

@@ -149,3 +149,41 @@ test('a disabled device is refused until enabled again', async (t) => {
   const client = await connect(t, node.mqttUrl, options)
   assert.ok(client.connected)
 })
+
+test('a device renews its certificate over MQTT before it expires and connects with the new one', async (t) => {
+  const node = await startTestNode(t)
+  const admin = await adminOf(node)
+  await admin.post('/api/v1/devices', { id: 'meter-2' })
+  const first = await makeCsr('p256')
+  const issued = await admin.post('/api/v1/devices/meter-2/certificates', { csr: first.csrPem })
+  const tls = { ca: node.caChainPem, servername: 'localhost', rejectUnauthorized: true }
+  const client = await connect(t, node.mqttsUrl, {
+    protocolVersion: 5,
+    clientId: 'meter-2',
+    key: first.keyPem,
+    cert: issued.body.certificatePem,
+    ...tls,
+  })
+  await client.subscribeAsync('strata/v1/devices/meter-2/certificate/response', { qos: 1 })
+  const next = await makeCsr('p256')
+  await client.publishAsync(
+    'strata/v1/devices/meter-2/certificate/request',
+    JSON.stringify({ csr: next.csrPem, requestId: 'r-1' }),
+    { qos: 1 },
+  )
+  const [reply] = await inboxOf(client).waitFor(1)
+  const response = JSON.parse(reply!.payload)
+  assert.equal(response.status, 'ok')
+  assert.equal(response.requestId, 'r-1')
+  await client.endAsync()
+  const renewed = await connect(t, node.mqttsUrl, {
+    protocolVersion: 5,
+    clientId: 'meter-2',
+    key: next.keyPem,
+    cert: response.certificate,
+    ...tls,
+  })
+  assert.ok(renewed.connected)
+  const certs = await admin.get('/api/v1/devices/meter-2/certificates')
+  assert.equal(certs.body.items.length, 2)
+})

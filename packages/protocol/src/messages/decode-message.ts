@@ -6,6 +6,7 @@ import { decodeTelemetry, type TelemetryCodecOptions } from '../telemetry/teleme
 import type { TelemetryRecord } from '../telemetry/telemetry-schema.js'
 import type { PayloadFormat, TopicKind } from '../topics/topic-tree.js'
 import {
+  CertificateRequest,
   CommandResponse,
   DeviceEvent,
   FirmwareGet,
@@ -26,6 +27,7 @@ export type DeviceMessage =
   | { readonly kind: 'firmware.progress'; readonly progress: FirmwareProgress }
   | { readonly kind: 'firmware.get'; readonly request: FirmwareGet }
   | { readonly kind: 'provisioning.request'; readonly request: ProvisioningRequest }
+  | { readonly kind: 'certificate.request'; readonly request: CertificateRequest }
 
 /** The topic kinds a device publishes on, whose payloads {@link decodeDeviceMessage} decodes. */
 export type UpKind = DeviceMessage['kind']
@@ -38,6 +40,7 @@ const decoders = {
   'firmware.progress': decoder(FirmwareProgress),
   'firmware.get': decoder(FirmwareGet),
   'provisioning.request': decoder(ProvisioningRequest),
+  'certificate.request': decoder(CertificateRequest),
 }
 
 /** Kinds whose payload may be empty: a request with nothing to say. */
@@ -83,6 +86,7 @@ export function decodeDeviceMessage(
     case 'twin.get':
     case 'firmware.get':
     case 'provisioning.request':
+    case 'certificate.request':
       return { kind, request: decoders[kind](value, what) } as DeviceMessage
   }
 }

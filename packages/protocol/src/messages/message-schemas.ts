@@ -166,3 +166,20 @@ export const ProvisioningResponse = Type.Union([
   Type.Object({ status: Type.Literal('error'), error: ErrorBody }, { additionalProperties: false }),
 ])
 export type ProvisioningResponse = Static<typeof ProvisioningResponse>
+
+/**
+ * `certificate/request`, up: a device renews its certificate before it expires with a CSR for a
+ * new key (or the same one); the reply comes on `certificate/response`.
+ */
+export const CertificateRequest = Type.Object(
+  {
+    csr: Type.String({
+      minLength: 64,
+      maxLength: 8192,
+      pattern: '^-----BEGIN CERTIFICATE REQUEST-----',
+    }),
+    requestId: Type.Optional(RequestId),
+  },
+  { additionalProperties: false },
+)
+export type CertificateRequest = Static<typeof CertificateRequest>

@@ -24,6 +24,8 @@ export type TopicKind =
   | 'firmware.progress'
   | 'firmware.get'
   | 'errors'
+  | 'certificate.request'
+  | 'certificate.response'
   | 'provisioning.request'
   | 'provisioning.response'
 
@@ -61,6 +63,8 @@ export const topicTemplates: readonly TopicTemplate[] = [
   up('firmware.progress', ['firmware', 'progress']),
   up('firmware.get', ['firmware', 'get']),
   down('errors', ['errors']),
+  up('certificate.request', ['certificate', 'request']),
+  down('certificate.response', ['certificate', 'response']),
   {
     kind: 'provisioning.request',
     namespace: 'provisioning',
@@ -171,6 +175,9 @@ export function deviceTopics(deviceId: string) {
     firmwareProgress: (format?: PayloadFormat) => withFormat(`${base}/firmware/progress`, format),
     firmwareGet: (format?: PayloadFormat) => withFormat(`${base}/firmware/get`, format),
     errors: `${base}/errors`,
+    certificateRequest: (format?: PayloadFormat) =>
+      withFormat(`${base}/certificate/request`, format),
+    certificateResponse: `${base}/certificate/response`,
   }
 }
 
