@@ -89,3 +89,34 @@ test('errors are problem+json with a code', async (t) => {
   const bad = await admin.post('/api/v1/devices', { id: 'has/slash' }, [400])
   assert.equal(bad.body.code, 'CLOUD_INVALID')
 })
+
+test('a device that declares a sleep schedule is sleeping, not offline, after a clean disconnect', async (t) => {
+  const node = await startTestNode(t)
+  const admin = await adminOf(node)
+  await admin.post('/api/v1/devices', { id: 'sleepy', attributes: { sleepIntervalS: 600 } })
+  const token = (await admin.post('/api/v1/devices/sleepy/tokens', {})).body.token as string
+  await run('mosquitto_pub', [
+    '-h',
+    '127.0.0.1',
+    '-p',
+    String(portOf(node.mqttUrl)),
+    '-V',
+    'mqttv5',
+    '-q',
+    '1',
+    '-i',
+    'sleepy',
+    '-u',
+    'sleepy',
+    '-P',
+    token,
+    '-t',
+    'strata/v1/devices/sleepy/telemetry',
+    '-m',
+    '{"battery": 3.9}',
+  ])
+  const device = await admin.get('/api/v1/devices/sleepy')
+  assert.equal(device.body.presence.status, 'sleeping')
+  assert.ok(device.body.presence.wakeBy > Date.now() + 600_000)
+  assert.ok(device.body.presence.lastSeenAt > 0)
+})

@@ -1,0 +1,92 @@
+import assert from 'node:assert/strict'
+import { test } from 'node:test'
+import { openStateDb } from '../db/state-db.js'
+import { PresenceTracker, wakeGraceMs, type PresenceChange } from './presence.js'
+
+function setup(t: import('node:test').TestContext) {
+  const db = openStateDb(':memory:')
+  db.prepare("INSERT INTO tenants (id, name, created_at) VALUES ('t', 'T', 0)").run()
+  db.prepare(
+    "INSERT INTO devices (id, tenant_id, name, state, labels, attributes, created_at, updated_at) VALUES ('d', 't', 'd', 'active', '{}', '{}', 0, 0)",
+  ).run()
+  let now = 1_000_000
+  const changes: PresenceChange[] = []
+  const tracker = new PresenceTracker({
+    db,
+    clock: () => now,
+    onChange: (c) => changes.push(c),
+    sweepMs: 3_600_000,
+  })
+  t.after(() => {
+    tracker.close()
+    db.close()
+  })
+  return { db, tracker, changes, advance: (ms: number) => (now += ms), now: () => now }
+}
+
+test('a device that never connected is offline', (t) => {
+  const { tracker } = setup(t)
+  assert.deepEqual(tracker.get('d'), {
+    deviceId: 'd',
+    status: 'offline',
+    reason: 'never connected',
+    since: 0,
+    lastSeenAt: null,
+    wakeBy: null,
+  })
+})
+
+test('a clean disconnect with a sleep schedule is sleeping until 1.5 × sleep + grace, then offline', (t) => {
+  const { tracker, advance, now, changes } = setup(t)
+  tracker.connected('d')
+  assert.equal(tracker.get('d').status, 'online')
+  advance(5_000)
+  tracker.disconnected('d', 'DISCONNECT 0 from the client', 600)
+  const sleeping = tracker.get('d')
+  assert.equal(sleeping.status, 'sleeping')
+  assert.equal(sleeping.wakeBy, now() + 900_000 + wakeGraceMs)
+  advance(900_000 + wakeGraceMs - 1)
+  tracker.sweep()
+  assert.equal(tracker.get('d').status, 'sleeping', 'not overdue yet')
+  advance(1)
+  tracker.sweep()
+  const offline = tracker.get('d')
+  assert.equal(offline.status, 'offline')
+  assert.equal(offline.reason, 'missed its wake-up')
+  assert.deepEqual(
+    changes.map((c) => [c.previous?.status, c.current.status]),
+    [
+      [undefined, 'online'],
+      ['online', 'sleeping'],
+      ['sleeping', 'offline'],
+    ],
+  )
+})
+
+test('a lost link is offline with the reason, even for a device that sleeps', (t) => {
+  const { tracker } = setup(t)
+  tracker.connected('d')
+  tracker.disconnected('d', 'keep-alive timeout', 600)
+  assert.deepEqual(
+    [tracker.get('d').status, tracker.get('d').reason],
+    ['offline', 'keep-alive timeout'],
+  )
+  tracker.connected('d')
+  tracker.disconnected('d', 'DISCONNECT 0 from the client', undefined)
+  assert.deepEqual([tracker.get('d').status, tracker.get('d').reason], ['offline', 'disconnected'])
+})
+
+test('a restart turns online devices offline, and last-seen follows every packet', (t) => {
+  const { db, tracker, advance, now } = setup(t)
+  tracker.connected('d')
+  advance(1_000)
+  tracker.seen('d')
+  assert.equal(tracker.get('d').lastSeenAt, now())
+  tracker.close()
+  const after = new PresenceTracker({ db, clock: now, sweepMs: 3_600_000 })
+  t.after(() => after.close())
+  assert.deepEqual(
+    [after.get('d').status, after.get('d').reason],
+    ['offline', 'the node restarted'],
+  )
+})
