@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict'
-import { test } from 'node:test'
+import { test, type TestContext } from 'node:test'
 import { openStateDb } from '../db/state-db.js'
 import { PresenceTracker, wakeGraceMs, type PresenceChange } from './presence.js'
 
-function setup(t: import('node:test').TestContext) {
+function setup(t: TestContext) {
   const db = openStateDb(':memory:')
   db.prepare("INSERT INTO tenants (id, name, created_at) VALUES ('t', 'T', 0)").run()
   db.prepare(

@@ -62,7 +62,7 @@ test('an API token writes for many devices by their device tag; bad lines are re
   assert.match(reply.message, /no device "nobody"/)
   const latest = await admin.get('/api/v1/telemetry/latest?metric=cpu.usage')
   assert.deepEqual(
-    latest.body.items.map((i: any) => [i.key.device, i.value]),
+    latest.body.items.map((i: any): unknown[] => [i.key.device, i.value]),
     [
       ['a', 1.5],
       ['b', 3.5],
