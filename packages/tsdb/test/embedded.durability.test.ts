@@ -30,7 +30,12 @@ const NOW = Date.UTC(2026, 0, 10)
 const HOUR = 3_600_000
 
 /** Runs the crash writer until it has acknowledged `acks` batches, then SIGKILLs it. */
-async function writeAndKill(dir: string, start: number, acks: number): Promise<number[]> {
+async function writeAndKill(
+  dir: string,
+  start: number,
+  acks: number,
+  mode = 'closed',
+): Promise<number[]> {
   const child = spawn(
     process.execPath,
     [
@@ -40,6 +45,7 @@ async function writeAndKill(dir: string, start: number, acks: number): Promise<n
       join(import.meta.dirname, 'fixtures/crash-writer.ts'),
       dir,
       String(start),
+      mode,
     ],
     { stdio: ['ignore', 'pipe', 'inherit'] },
   )
@@ -57,43 +63,49 @@ async function writeAndKill(dir: string, start: number, acks: number): Promise<n
   return acked
 }
 
-describe('embedded store durability', () => {
-  it('loses no acknowledged point when the writer is killed with SIGKILL, again and again', async () => {
-    const dir = freshDir()
-    const acked = new Set<number>()
-    let start = 0
-    for (let round = 0; round < 8; round++) {
-      const got = await writeAndKill(dir, start, 5 + ((round * 13) % 40))
-      for (const k of got) acked.add(k)
-      start = Math.max(...got) + 10
-      const store = await openEmbeddedStore(dir)
-      try {
-        const present = new Set<number>()
-        for await (const s of store.readAll({
-          selector: { tenant: 'crash' },
-          from: 0,
-          to: NOW,
-          limit: 50_000,
-        })) {
-          for (let i = 0; i < s.times.length; i++) {
-            assert.equal(s.values[i], (s.times[i] as number) / 1000, 'every value matches its time')
-            present.add(s.times[i] as number)
-          }
+async function killAgainAndAgain(mode: string, rounds: number): Promise<void> {
+  const dir = freshDir()
+  const acked = new Set<number>()
+  let start = 0
+  for (let round = 0; round < rounds; round++) {
+    const got = await writeAndKill(dir, start, 5 + ((round * 13) % 40), mode)
+    for (const k of got) acked.add(k)
+    start = Math.max(...got) + 10
+    const store = await openEmbeddedStore(dir)
+    try {
+      const present = new Set<number>()
+      for await (const s of store.readAll({
+        selector: { tenant: 'crash' },
+        from: 0,
+        to: NOW,
+        limit: 50_000,
+      })) {
+        for (let i = 0; i < s.times.length; i++) {
+          assert.equal(s.values[i], (s.times[i] as number) / 1000, 'every value matches its time')
+          present.add(s.times[i] as number)
         }
-        for (const k of acked) {
-          const batch = crashBatch(k)
-          for (const t of batch.times)
-            assert.ok(
-              present.has(t),
-              `batch ${String(k)} point ${String(t)} acknowledged but lost (round ${String(round)})`,
-            )
-        }
-      } finally {
-        await store.close()
       }
+      for (const k of acked) {
+        const batch = crashBatch(k)
+        for (const t of batch.times)
+          assert.ok(
+            present.has(t),
+            `batch ${String(k)} point ${String(t)} acknowledged but lost (round ${String(round)})`,
+          )
+      }
+    } finally {
+      await store.close()
     }
-    assert.ok(acked.size * crashBatchSize > 40_000)
-  })
+  }
+  assert.ok(acked.size * crashBatchSize > 40_000)
+}
+
+describe('embedded store durability', () => {
+  it('loses no acknowledged point when the writer is killed with SIGKILL, again and again', () =>
+    killAgainAndAgain('closed', 8))
+
+  it('loses no acknowledged point when killed while checkpoints carry unsealed points over', () =>
+    killAgainAndAgain('open', 5))
 
   it('cuts a torn last log record and refuses a damaged segment that later ones follow', async () => {
     const dir = freshDir()

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
-import { mkdtempSync, rmSync } from 'node:fs'
+import { cpSync, mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
-import { join } from 'node:path'
+import { basename, join } from 'node:path'
 import { after, describe, it } from 'node:test'
 import fc from 'fast-check'
 import { openEmbeddedStore, type AggregateQuery, type EmbeddedStore } from '../src/index.js'
@@ -145,6 +145,58 @@ describe('embedded engine internals, seen from outside', () => {
       assert.equal(after.detail['chunks'], 3 * Math.ceil(1000 / 128))
       await assertEveryPointWritten(store)
     } finally {
+      await store.close()
+    }
+  })
+
+  it('relieves a full head by sealing whole chunks, carrying the rest over in the log', async () => {
+    const { store, dir } = await fresh({
+      headMaxPoints: 2000,
+      chunkMaxPoints: 256,
+      compactAfterMs: 30 * DAY,
+    })
+    const series = (device: string) => ({ tenant: 't', device, metric: 'v' })
+    // One busy series (1,000 points a write) and nine quiet ones (20 each), in an open window.
+    for (let k = 0; k < 4; k++) {
+      const start = NOW - DAY + k * 1000
+      await store.write([
+        {
+          series: series('busy'),
+          times: Array.from({ length: 1000 }, (_, i) => start + i),
+          values: Array.from({ length: 1000 }, (_, i) => start + i - (NOW - DAY)),
+        },
+        ...Array.from({ length: 9 }, (_, d) => ({
+          series: series(`quiet${String(d)}`),
+          times: Array.from({ length: 20 }, (_, i) => start + i * 50),
+          values: Array.from({ length: 20 }, (_, i) => start + i * 50 - (NOW - DAY)),
+        })),
+      ])
+    }
+    // The write past 2,000 points started a relief; the next write waits for it in log order.
+    await store.write([{ series: series('busy'), times: [NOW - DAY + 4000], values: [4000] }])
+    const stats = await store.stats()
+    assert.equal(stats.points, 4 * 1180 + 1)
+    // The busy series sealed whole 256-point chunks only; what is left waits in the head.
+    assert.ok((stats.detail['chunks'] as number) >= 7, `chunks ${String(stats.detail['chunks'])}`)
+    assert.ok((stats.detail['headPoints'] as number) > 0)
+    assert.ok((stats.detail['headPoints'] as number) <= 1000)
+
+    // A copy of the folder as a crash would leave it: the carried points come back from the log.
+    const copy = join(dir, '..', `${basename(dir)}-copy`)
+    dirs.push(copy)
+    cpSync(dir, copy, { recursive: true })
+    rmSync(join(copy, 'LOCK'))
+    const reopened = await openEmbeddedStore(copy, { now: () => NOW })
+    try {
+      for (const s of (await reopened.read({ selector: { tenant: 't' }, from: 0, to: NOW }))
+        .series) {
+        const expected = s.key.device === 'busy' ? 4001 : 80
+        assert.equal(s.times.length, expected, s.key.device)
+        s.times.forEach((t, i) => assert.equal(s.values[i], t - (NOW - DAY)))
+      }
+      assert.equal((await reopened.stats()).points, 4 * 1180 + 1)
+    } finally {
+      await reopened.close()
       await store.close()
     }
   })

@@ -1,7 +1,15 @@
+import { encodeChunk } from '../chunk/index.js'
 import type { Value, ValueType } from '../model/points.js'
 import type { Catalogue, ChunkRow, NewChunk } from './catalogue.js'
-import { encodePoints } from './chunk-points.js'
-import { mergePoints, type SortedPoints } from './head.js'
+import {
+  concatColumns,
+  mergePoints,
+  pointsToColumns,
+  sliceColumns,
+  valuesToArray,
+  type Columns,
+  type SortedPoints,
+} from './head.js'
 import { computeRollups, encodeRollups } from './rollups.js'
 
 /** How chunks are cut: never across a window boundary, never over `maxPoints`. */
@@ -14,26 +22,29 @@ export interface ChunkLayout {
 }
 
 /**
- * Writes sorted points into a series' chunks: merges them with the chunks they overlap (the new
- * points win on equal timestamps) and re-cuts the result; points that overlap nothing become new
- * chunks of their own (compaction joins the small ones later, so a checkpoint never re-encodes
- * what it did not touch). Returns the replacement; the caller commits it in one transaction.
+ * Sorted points to seal into a series' chunks, merged with the chunks they overlap (the new
+ * points win on equal timestamps): the points to cut into new chunks and the chunks they
+ * replace. Points that overlap nothing become new chunks of their own (compaction joins small
+ * ones later, so a checkpoint never re-encodes what it did not touch).
  */
-export function planSeal(
+export function mergeForSeal(
   catalogue: Catalogue,
   seriesId: number,
   type: ValueType,
-  points: SortedPoints,
-  layout: ChunkLayout,
+  points: Columns,
   decode: (chunk: ChunkRow) => SortedPoints,
-): { remove: number[]; add: NewChunk[] } {
+): { remove: number[]; points: Columns } {
   const first = points.times[0]
   const last = points.times.at(-1)
-  if (first === undefined || last === undefined) return { remove: [], add: [] }
+  if (first === undefined || last === undefined) return { remove: [], points }
   const touched = catalogue.chunks(seriesId, first, last + 1)
-  const merged =
-    touched.length === 0 ? points : mergePoints(concatPoints(touched.map(decode)), points)
-  return { remove: touched.map((c) => c.id), add: cutChunks(seriesId, type, merged, layout) }
+  if (touched.length === 0) return { remove: [], points }
+  // A late write over sealed chunks: rare, merged point by point.
+  const merged = mergePoints(concatPoints(touched.map(decode)), {
+    times: Array.from(points.times),
+    values: valuesToArray(type, points.values),
+  })
+  return { remove: touched.map((c) => c.id), points: pointsToColumns(type, merged) }
 }
 
 /**
@@ -41,7 +52,7 @@ export function planSeal(
  * `maxPoints`; chunks already that big are left alone. In a window still being written
  * (`closed` false) only chunks under a quarter of the limit join, so that a growing chunk is not
  * re-encoded at every pass; once the window has closed, any run that fits joins. Returns the
- * replacement and how many points it re-encoded.
+ * chunks to remove, the joined points of each run (to encode) and how many points they hold.
  */
 export function planCompaction(
   catalogue: Catalogue,
@@ -50,8 +61,8 @@ export function planCompaction(
   windowStart: number,
   closed: boolean,
   layout: ChunkLayout,
-  decode: (chunk: ChunkRow) => SortedPoints,
-): { remove: number[]; add: NewChunk[]; points: number } {
+  decode: (chunk: ChunkRow) => Columns,
+): { remove: number[]; joined: Columns[]; points: number } {
   const joinable = (c: ChunkRow): boolean =>
     closed ? c.count < layout.maxPoints : c.count < layout.maxPoints / 4
   const runs: ChunkRow[][] = []
@@ -69,15 +80,15 @@ export function planCompaction(
   }
   if (run.length > 1) runs.push(run)
   const remove: number[] = []
-  const add: NewChunk[] = []
+  const joined: Columns[] = []
   let points = 0
   for (const parts of runs) {
-    const joined = concatPoints(parts.map(decode))
+    const run = concatColumns(type, parts.map(decode))
     remove.push(...parts.map((c) => c.id))
-    add.push(...cutChunks(seriesId, type, joined, layout))
-    points += joined.times.length
+    joined.push(run)
+    points += run.times.length
   }
-  return { remove, add, points }
+  return { remove, joined, points }
 }
 
 /** Cuts sorted points into chunks along window boundaries and the size limit. */
@@ -87,31 +98,58 @@ export function cutChunks(
   points: SortedPoints,
   layout: ChunkLayout,
 ): NewChunk[] {
+  return cutColumns(seriesId, type, pointsToColumns(type, points), layout)
+}
+
+/** The same for columns. */
+export function cutColumns(
+  seriesId: number,
+  type: ValueType,
+  points: Columns,
+  layout: ChunkLayout,
+): NewChunk[] {
   const chunks: NewChunk[] = []
-  const n = points.times.length
-  let start = 0
-  while (start < n) {
-    const window = Math.floor((points.times[start] as number) / layout.window)
-    let end = start
-    while (end < n && Math.floor((points.times[end] as number) / layout.window) === window) end++
-    const parts = Math.ceil((end - start) / layout.maxPoints)
-    const size = Math.ceil((end - start) / parts)
-    for (let from = start; from < end; from += size) {
-      const slice = {
-        times: points.times.slice(from, Math.min(end, from + size)),
-        values: points.values.slice(from, Math.min(end, from + size)),
-      }
-      chunks.push(buildChunk(seriesId, type, slice, layout))
-    }
-    start = end
+  for (const [from, to] of chunkRanges(points.times, layout)) {
+    chunks.push(buildChunk(seriesId, type, sliceColumns(points, from, to), layout))
   }
   return chunks
+}
+
+/**
+ * Where sorted times are cut into chunks: at window boundaries, and each window's points in
+ * `ceil(count / maxPoints)` parts of (nearly) equal size.
+ */
+export function chunkRanges(times: ArrayLike<number>, layout: ChunkLayout): [number, number][] {
+  const ranges: [number, number][] = []
+  const n = times.length
+  let start = 0
+  while (start < n) {
+    const end = windowEnd(times, start, layout.window)
+    const parts = Math.ceil((end - start) / layout.maxPoints)
+    const size = Math.ceil((end - start) / parts)
+    for (let from = start; from < end; from += size) ranges.push([from, Math.min(end, from + size)])
+    start = end
+  }
+  return ranges
+}
+
+/** The index after the last of sorted `times` in the window of `times[start]`. */
+export function windowEnd(times: ArrayLike<number>, start: number, window: number): number {
+  const limit = (Math.floor((times[start] as number) / window) + 1) * window
+  let lo = start
+  let hi = times.length
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1
+    if ((times[mid] as number) < limit) lo = mid + 1
+    else hi = mid
+  }
+  return lo
 }
 
 function buildChunk(
   seriesId: number,
   type: ValueType,
-  points: SortedPoints,
+  points: Columns,
   layout: ChunkLayout,
 ): NewChunk {
   return {
@@ -119,7 +157,7 @@ function buildChunk(
     minTime: points.times[0] as number,
     maxTime: points.times.at(-1) as number,
     count: points.times.length,
-    data: encodePoints(type, points),
+    data: encodeChunk({ type, timestamps: points.times, values: points.values }),
     rollups: encodeRollups(computeRollups(type, points, layout.rollupWidths)),
   }
 }

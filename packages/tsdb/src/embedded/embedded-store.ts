@@ -44,11 +44,18 @@ import { checkRetentionRule, retentionFor } from '../model/retention.js'
 import type { StoreOptions, TimeSeriesStore } from '../store.js'
 import { aggregate } from './aggregate.js'
 import { Catalogue, type ChunkRow, type NewChunk } from './catalogue.js'
-import { planCompaction, planDelete, planSeal, type ChunkLayout } from './chunk-writer.js'
+import {
+  cutColumns,
+  mergeForSeal,
+  planCompaction,
+  planDelete,
+  type ChunkLayout,
+} from './chunk-writer.js'
 import { lockDataFolder } from './data-folder-lock.js'
-import { SeriesHead, type SortedPoints } from './head.js'
+import { allocValues, type Columns, type SortedPoints } from './head.js'
 import { SeriesReader, lowerBound } from './reader.js'
 import { rollupWidths } from './rollups.js'
+import { carriedRecords, sealEverything, sealWholeChunks, type HeadSplit } from './seal-plan.js'
 import { SeriesIndex, type LatestPoint, type SeriesEntry } from './series-index.js'
 import { WriteAheadLog } from './wal.js'
 import { decodeWriteRecord, encodeWriteRecord } from './wal-record.js'
@@ -56,11 +63,17 @@ import { decodeWriteRecord, encodeWriteRecord } from './wal-record.js'
 /** Options of the embedded engine. */
 export interface EmbeddedStoreOptions extends StoreOptions {
   /**
-   * Seal the head into chunks once it holds this many points (default 2,000,000: about 40 MiB,
-   * and checkpoints rare enough that a busy series seals chunks of thousands of points).
+   * Relieve the head once it holds this many points (default 8,000,000: about 128 MiB of typed
+   * columns, room for a whole chunk of each of 500 busy series). Such a checkpoint seals windows
+   * that have closed and, of open ones, whole chunks only; the rest stays in the head (re-logged
+   * at the start of the new log segment) unless that is over half the budget, then the series
+   * with the most unsealed points seal them too.
    */
   readonly headMaxPoints?: number
-  /** … or once the oldest unsealed point is this old, in ms of wall time (default 10 minutes). */
+  /**
+   * … and this often, in ms of wall time (default 10 minutes), when a series holds a whole chunk
+   * or points of a window that has closed.
+   */
   readonly checkpointIntervalMs?: number
   /** Points per chunk at most (default 16,384). */
   readonly chunkMaxPoints?: number
@@ -139,7 +152,8 @@ export class EmbeddedStore implements TimeSeriesStore {
   readonly #onBackgroundError: (err: unknown) => void
   #headPoints: number
   readonly #compactAfterMs: number
-  #checkpointing: Promise<void> | undefined
+  /** A checkpoint that relieves the head, and the compaction after it, under way. */
+  #relieving: Promise<void> | undefined
   #compacting: Promise<{ points: number; windows: number }> | undefined
   #closed = false
 
@@ -174,7 +188,7 @@ export class EmbeddedStore implements TimeSeriesStore {
     this.#now = options.now ?? Date.now
     this.#lateWindowMs = options.lateWindowMs ?? defaultLateWindowMs
     this.#maxFutureMs = options.maxFutureMs ?? defaultMaxFutureMs
-    this.#headMaxPoints = options.headMaxPoints ?? 2_000_000
+    this.#headMaxPoints = options.headMaxPoints ?? 8_000_000
     this.#onBackgroundError =
       options.onBackgroundError ??
       ((err) => {
@@ -183,7 +197,9 @@ export class EmbeddedStore implements TimeSeriesStore {
     this.#compactAfterMs = options.compactAfterMs ?? 3_600_000
     const every = options.checkpointIntervalMs ?? 600_000
     this.#timers.push(
-      setInterval(() => void this.#inBackground(this.#sealAndCompact()), every).unref(),
+      setInterval(() => {
+        if (this.#relieving === undefined && this.#hasSealable()) this.#relieve()
+      }, every).unref(),
     )
     const retention = options.retentionIntervalMs ?? 3_600_000
     if (retention > 0) {
@@ -261,9 +277,7 @@ export class EmbeddedStore implements TimeSeriesStore {
       }
       this.#headPoints += points
     })
-    if (this.#headPoints >= this.#headMaxPoints && this.#checkpointing === undefined) {
-      void this.#inBackground(this.#sealAndCompact())
-    }
+    if (this.#headPoints >= this.#headMaxPoints && this.#relieving === undefined) this.#relieve()
     return { points, series: prepared.length }
   }
 
@@ -273,39 +287,77 @@ export class EmbeddedStore implements TimeSeriesStore {
 
   /** Seals every unsealed point into chunks and starts a fresh log. */
   checkpoint(): Promise<void> {
-    this.#checkpointing ??= this.#sealThen(undefined).finally(() => {
-      this.#checkpointing = undefined
-    })
-    return this.#checkpointing
+    return this.#seal(true, undefined)
   }
 
   /**
-   * A checkpoint whose `then` runs in the same exclusive step, on the sealed chunks, with
+   * A full checkpoint whose `then` runs in the same exclusive step, on the sealed chunks, with
    * nothing unsealed left (deletes and retention rewrite chunks this way).
    */
-  #sealThen(then: (() => void) | undefined): Promise<void> {
+  #sealThen(then: () => void): Promise<void> {
+    return this.#seal(true, then)
+  }
+
+  /**
+   * Seals the head into chunks in one transaction, in log order, and starts a new log segment.
+   * `full` seals every point; otherwise only what relieves the head (see `headMaxPoints`), and
+   * the points left in the head start the new segment as one record.
+   */
+  #seal(full: boolean, then: (() => void) | undefined): Promise<void> {
     return this.#wal.checkpoint(() => {
-      const remove: number[] = []
-      const add: NewChunk[] = []
+      const closedBefore = (this.#now() - this.#compactAfterMs) * unitsPerMs(this.precision)
+      const splits: { entry: SeriesEntry; split: HeadSplit }[] = []
       for (const entry of this.#index.all()) {
         if (entry.head.size === 0) continue
-        const plan = planSeal(
-          this.#catalogue,
-          entry.id,
-          entry.type,
-          entry.head.points(),
-          this.#layout,
-          (c) => this.#decodeOrQuarantine(entry, c),
-        )
-        remove.push(...plan.remove)
-        add.push(...plan.add)
+        const points = entry.head.columns()
+        const split = full
+          ? sealEverything(points, this.#layout)
+          : sealWholeChunks(entry.type, points, this.#layout, closedBefore)
+        splits.push({ entry, split })
       }
+      if (!full) this.#sealLargest(splits)
+      const remove: number[] = []
+      const add: NewChunk[] = []
+      const carried: { entry: SeriesEntry; keep: Columns }[] = []
+      for (const { entry, split } of splits) {
+        for (const part of split.seal) {
+          const merged = mergeForSeal(this.#catalogue, entry.id, entry.type, part, (c) =>
+            this.#decodeOrQuarantine(entry, c),
+          )
+          remove.push(...merged.remove)
+          add.push(...cutColumns(entry.id, entry.type, merged.points, this.#layout))
+        }
+        if (split.keep.times.length > 0) carried.push({ entry, keep: split.keep })
+      }
+      const carry = carriedRecords(
+        carried.map(({ entry, keep }) => ({ seriesId: entry.id, type: entry.type, keep })),
+      )
       this.#catalogue.replaceChunks(remove, add)
-      for (const entry of this.#index.all()) if (entry.head.size > 0) entry.head = new SeriesHead()
-      this.#headPoints = 0
+      for (const { entry, split } of splits) entry.head.replace(split.keep)
+      this.#countHead()
       then?.()
       this.#catalogue.checkpoint()
+      return carry
     })
+  }
+
+  #countHead(): void {
+    let n = 0
+    for (const entry of this.#index.all()) n += entry.head.size
+    this.#headPoints = n
+  }
+
+  /** Seals everything of the series that keep the most points until half the budget is left. */
+  #sealLargest(splits: { entry: SeriesEntry; split: HeadSplit }[]): void {
+    let kept = splits.reduce((n, s) => n + s.split.keep.times.length, 0)
+    const budget = this.#headMaxPoints / 2
+    if (kept <= budget) return
+    const byKept = [...splits].sort((a, b) => b.split.keep.times.length - a.split.keep.times.length)
+    for (const s of byKept) {
+      if (kept <= budget) break
+      kept -= s.split.keep.times.length
+      s.split = sealEverything(s.entry.head.columns(), this.#layout)
+    }
   }
 
   /**
@@ -313,19 +365,56 @@ export class EmbeddedStore implements TimeSeriesStore {
    * reported, out of the way) so that sealing and deletes go on for everything else.
    */
   #decodeOrQuarantine(entry: SeriesEntry, chunk: ChunkRow): SortedPoints {
+    return this.#orQuarantine(entry, chunk, () => this.#reader.chunkPoints(entry, chunk), {
+      times: [],
+      values: [],
+    })
+  }
+
+  /** The same as columns, not cached (compaction reads each chunk once). */
+  #columnsOrQuarantine(entry: SeriesEntry, chunk: ChunkRow): Columns {
+    return this.#orQuarantine(entry, chunk, () => this.#reader.chunkColumns(entry, chunk), {
+      times: new Float64Array(0),
+      values: allocValues(entry.type, 0),
+    })
+  }
+
+  #orQuarantine<T>(entry: SeriesEntry, chunk: ChunkRow, decode: () => T, empty: T): T {
     try {
-      return this.#reader.chunkPoints(entry, chunk)
+      return decode()
     } catch (err) {
       if (!(err instanceof TsdbError) || err.code !== 'TSDB_CHUNK_CORRUPT') throw err
       this.#catalogue.quarantine(chunk.id, err.message)
       this.#onBackgroundError(err)
-      return { times: [], values: [] }
+      return empty
     }
   }
 
-  async #sealAndCompact(): Promise<void> {
-    await this.checkpoint()
-    await this.compact()
+  /** Starts a checkpoint that relieves the head, then compaction, in the background. */
+  #relieve(): void {
+    const work = async (): Promise<void> => {
+      await this.#seal(false, undefined)
+      await this.compact()
+    }
+    this.#relieving = this.#inBackground(work()).finally(() => {
+      this.#relieving = undefined
+    })
+  }
+
+  /**
+   * Whether a relieving checkpoint would seal anything: a series holds a whole chunk, or points
+   * of a window that has closed (else it would only copy the head into a new log segment).
+   */
+  #hasSealable(): boolean {
+    const closedBefore = (this.#now() - this.#compactAfterMs) * unitsPerMs(this.precision)
+    const { window, maxPoints } = this.#layout
+    for (const entry of this.#index.all()) {
+      if (entry.head.size === 0) continue
+      if (entry.head.size >= maxPoints) return true
+      const first = entry.head.columns().times[0] as number
+      if ((Math.floor(first / window) + 1) * window <= closedBefore) return true
+    }
+    return false
   }
 
   /**
@@ -372,10 +461,11 @@ export class EmbeddedStore implements TimeSeriesStore {
             w.windowStart,
             w.closed,
             this.#layout,
-            (c) => this.#decodeOrQuarantine(entry, c),
+            (c) => this.#columnsOrQuarantine(entry, c),
           )
           remove.push(...plan.remove)
-          add.push(...plan.add)
+          for (const joined of plan.joined)
+            add.push(...cutColumns(entry.id, entry.type, joined, this.#layout))
           points += plan.points
         }
         this.#catalogue.replaceChunks(remove, add)
@@ -585,8 +675,8 @@ export class EmbeddedStore implements TimeSeriesStore {
   async close(): Promise<void> {
     if (this.#closed) return
     for (const timer of this.#timers) clearInterval(timer)
-    await this.#checkpointing
-    await this.#compacting
+    await this.#relieving
+    await this.#compacting?.catch(() => undefined)
     await this.checkpoint()
     this.#closed = true
     await this.#wal.close()

@@ -2,8 +2,9 @@ import { TsdbError } from '../errors.js'
 import type { Value } from '../model/points.js'
 import type { Catalogue, ChunkRow } from './catalogue.js'
 import { ChunkCache } from './chunk-cache.js'
+import { decodeChunk } from '../chunk/index.js'
 import { decodePoints } from './chunk-points.js'
-import { mergePoints, type SortedPoints } from './head.js'
+import { mergePoints, type Columns, type SortedPoints } from './head.js'
 import { decodeRollups, type RollupLevel } from './rollups.js'
 import type { SeriesEntry } from './series-index.js'
 import { describe } from '../model/prepare-write.js'
@@ -34,6 +35,16 @@ export class SeriesReader {
       }
       return { value: decoded, bytes: chunk.count * (entry.type === 'float' ? 16 : 48) + 64 }
     })
+  }
+
+  /** The decoded points of a chunk as columns, not cached: for rewriting it. */
+  chunkColumns(entry: SeriesEntry, chunk: ChunkRow): Columns {
+    const bytes = this.#catalogue.chunkData(chunk.id)
+    const decoded = guard(entry, chunk, () => decodeChunk(bytes))
+    if (decoded.timestamps.length !== chunk.count || decoded.type !== entry.type) {
+      throw corrupt(entry, chunk, 'its contents disagree with the catalogue')
+    }
+    return { times: decoded.timestamps, values: decoded.values }
   }
 
   /** The rollup levels of a chunk. */

@@ -1,8 +1,7 @@
 import { decodeFloatTable, encodeFloatTable } from '../chunk/index.js'
 import { corruptChunk } from '../chunk/chunk-error.js'
 import { numeric } from '../model/buckets.js'
-import { unitsPerMs, type Precision, type ValueType } from '../model/points.js'
-import type { SortedPoints } from './head.js'
+import { unitsPerMs, type Precision, type Value, type ValueType } from '../model/points.js'
 
 /**
  * Rollup interval widths in ms: 15 minutes (a day on a chart is 96 of them; a 5-minute bucket
@@ -38,7 +37,7 @@ export const minPointsPerRollupRow = 32
  */
 export function computeRollups(
   type: ValueType,
-  points: SortedPoints,
+  points: PointsLike,
   widths: readonly number[],
 ): (RollupLevel | undefined)[] {
   if (type === 'string') return []
@@ -48,7 +47,13 @@ export function computeRollups(
   })
 }
 
-function rollupOf(points: SortedPoints, width: number): RollupLevel {
+/** Sorted points as arrays or typed columns (bools as booleans or 0/1). */
+export interface PointsLike {
+  readonly times: ArrayLike<number>
+  readonly values: ArrayLike<Value>
+}
+
+function rollupOf(points: PointsLike, width: number): RollupLevel {
   const starts: number[] = []
   const count: number[] = []
   const sum: number[] = []

@@ -38,7 +38,7 @@ export class SeriesIndex {
     canonical: string
     type: ValueType
   }): SeriesEntry {
-    const entry: SeriesEntry = { ...row, head: new SeriesHead(), latest: undefined }
+    const entry: SeriesEntry = { ...row, head: new SeriesHead(row.type), latest: undefined }
     this.#byId.set(entry.id, entry)
     this.#byCanonical.set(entry.canonical, entry)
     let list = this.#byTenant.get(entry.key.tenant)

@@ -4,8 +4,15 @@ import type { Value, ValueType } from '../model/points.js'
 export interface LoggedSeries {
   readonly seriesId: number
   readonly type: ValueType
-  readonly times: readonly number[]
-  readonly values: readonly Value[]
+  /** Arrays, or typed columns (bools then as 0/1). */
+  readonly times: ArrayLike<number>
+  readonly values: ArrayLike<Value>
+}
+
+/** A series of a decoded record: its points as arrays. */
+export interface DecodedSeries extends LoggedSeries {
+  readonly times: number[]
+  readonly values: Value[]
 }
 
 const typeCodes: Record<ValueType, number> = { float: 1, int: 2, bool: 3, string: 4 }
@@ -33,7 +40,8 @@ export function encodeWriteRecord(series: readonly LoggedSeries[]): Buffer {
     if (s.type === 'bool') size += align8(s.times.length)
     else if (s.type === 'string') {
       let bytes = 0
-      for (const v of s.values) bytes += 2 + Buffer.byteLength(v as string)
+      for (let i = 0; i < s.values.length; i++)
+        bytes += 2 + Buffer.byteLength(s.values[i] as string)
       size += align8(bytes)
     } else size += s.times.length * 8
   }
@@ -53,24 +61,24 @@ export function encodeWriteRecord(series: readonly LoggedSeries[]): Buffer {
     at += n * 8
     switch (s.type) {
       case 'float':
-        new Float64Array(out.buffer, at, n).set(s.values as number[])
+        new Float64Array(out.buffer, at, n).set(s.values as ArrayLike<number>)
         at += n * 8
         break
       case 'int':
-        new BigInt64Array(out.buffer, at, n).set(s.values as bigint[])
+        new BigInt64Array(out.buffer, at, n).set(s.values as ArrayLike<bigint>)
         at += n * 8
         break
       case 'bool': {
         const bytes = new Uint8Array(out.buffer, at, align8(n))
         bytes.fill(0)
-        for (let i = 0; i < n; i++) bytes[i] = s.values[i] === true ? 1 : 0
+        for (let i = 0; i < n; i++) bytes[i] = s.values[i] === true || s.values[i] === 1 ? 1 : 0
         at += align8(n)
         break
       }
       case 'string': {
         const start = at
-        for (const v of s.values) {
-          const length = out.write(v as string, at + 2, 'utf8')
+        for (let i = 0; i < n; i++) {
+          const length = out.write(s.values[i] as string, at + 2, 'utf8')
           out.writeUInt16LE(length, at)
           at += 2 + length
         }
@@ -85,10 +93,10 @@ export function encodeWriteRecord(series: readonly LoggedSeries[]): Buffer {
 }
 
 /** Decodes a record written by {@link encodeWriteRecord}; throws RangeError on a short buffer. */
-export function decodeWriteRecord(record: Buffer): LoggedSeries[] {
+export function decodeWriteRecord(record: Buffer): DecodedSeries[] {
   // Copied to its own buffer when needed so that the typed-array views below are aligned.
   const buf = record.byteOffset % 8 === 0 ? record : Buffer.from(new Uint8Array(record))
-  const series: LoggedSeries[] = []
+  const series: DecodedSeries[] = []
   const count = buf.readUInt32LE(0)
   let at = recordHeaderBytes
   for (let s = 0; s < count; s++) {

@@ -29,7 +29,13 @@ type Item =
       readonly reject: (err: unknown) => void
     }
   | {
-      readonly kind: 'checkpoint' | 'exclusive'
+      readonly kind: 'checkpoint'
+      readonly run: () => readonly Buffer[]
+      readonly resolve: () => void
+      readonly reject: (err: unknown) => void
+    }
+  | {
+      readonly kind: 'exclusive'
       readonly run: () => void
       readonly resolve: () => void
       readonly reject: (err: unknown) => void
@@ -124,20 +130,24 @@ export class WriteAheadLog {
         }),
       )
     }
-    const header = Buffer.allocUnsafe(frameBytes)
-    header.writeUInt32LE(payload.length, 0)
-    header.writeUInt32LE(crc32(payload), 4)
-    const frame = [header, payload] as const
-    return this.#enqueue((resolve, reject) => ({ kind: 'record', frame, apply, resolve, reject }))
+    return this.#enqueue((resolve, reject) => ({
+      kind: 'record',
+      frame: frame(payload),
+      apply,
+      resolve,
+      reject,
+    }))
   }
 
   /**
    * Runs `run` with no log write in flight, after every record appended before it is durable and
    * applied and before any appended after it; then starts a new segment and deletes the old
    * ones. `run` must make everything the log holds durable elsewhere (it seals the heads into
-   * chunks); if it throws, the log keeps its segments and the promise rejects.
+   * chunks) or return it as records (`carry`: the points it left unsealed), which start the new
+   * segment and are durable before the old ones go; if it throws, the log keeps its segments and
+   * the promise rejects.
    */
-  checkpoint(run: () => void): Promise<void> {
+  checkpoint(run: () => readonly Buffer[]): Promise<void> {
     return this.#enqueue((resolve, reject) => ({ kind: 'checkpoint', run, resolve, reject }))
   }
 
@@ -202,9 +212,10 @@ export class WriteAheadLog {
     for (const wake of this.#idleWaiters.splice(0)) wake()
   }
 
-  async #runCheckpoint(item: Extract<Item, { kind: 'checkpoint' | 'exclusive' }>): Promise<void> {
+  async #runCheckpoint(item: Extract<Item, { kind: 'checkpoint' }>): Promise<void> {
+    let carry: readonly Buffer[]
     try {
-      item.run()
+      carry = item.run()
     } catch (err) {
       item.reject(err)
       return
@@ -214,15 +225,26 @@ export class WriteAheadLog {
       const old = this.#handle
       this.#segment++
       await this.#openSegment()
+      if (carry.length > 0) {
+        const handle = this.#handle as FileHandle
+        for (const record of carry) {
+          if (record.length > maxRecordBytes) throw new RangeError('a carried record is too large')
+          await handle.writev(frame(record))
+        }
+        await handle.datasync()
+      }
       await old?.close()
       this.#dropThrough(done)
       item.resolve()
     } catch (err) {
-      item.reject(
-        new TsdbError('TSDB_IO', `starting a new log segment failed: ${(err as Error).message}`, {
-          cause: err,
-        }),
+      const failed = new TsdbError(
+        'TSDB_IO',
+        `starting a new log segment failed: ${(err as Error).message}`,
+        { cause: err },
       )
+      // The new segment may hold a torn record that later ones would follow: write no more.
+      if (carry.length > 0) this.#failed = failed
+      item.reject(failed)
     }
   }
 
@@ -251,7 +273,15 @@ export class WriteAheadLog {
   }
 }
 
-function runExclusive(item: Extract<Item, { kind: 'checkpoint' | 'exclusive' }>): void {
+/** A record's frame: length and CRC-32 of the payload, then the payload. */
+function frame(payload: Buffer): [Buffer, Buffer] {
+  const header = Buffer.allocUnsafe(frameBytes)
+  header.writeUInt32LE(payload.length, 0)
+  header.writeUInt32LE(crc32(payload), 4)
+  return [header, payload]
+}
+
+function runExclusive(item: Extract<Item, { kind: 'exclusive' }>): void {
   try {
     item.run()
     item.resolve()

@@ -39,13 +39,17 @@ export interface WriteResult {
 /** Bytes (UTF-8) of one string value. */
 export const maxStringValueBytes = 256
 
+/** int64's range, computed once: bigint arithmetic allocates, and this runs for every point. */
+const int64Min = -(2n ** 63n)
+const int64End = 2n ** 63n
+
 /** The type a value is stored as. Throws `TSDB_POINT_INVALID` for anything else. */
 export function valueTypeOf(value: unknown): ValueType {
   switch (typeof value) {
     case 'number':
       return 'float'
     case 'bigint':
-      if (value < -(2n ** 63n) || value >= 2n ** 63n) {
+      if (value < int64Min || value >= int64End) {
         throw new TsdbError('TSDB_POINT_INVALID', `integer ${value.toString()} is outside int64`)
       }
       return 'int'

@@ -71,23 +71,30 @@ export function prepareWrite(
       )
     }
     let entry = merged.get(canonical)
+    let type = entry?.type
     for (let i = 0; i < times.length; i++) {
-      const time = times[i] as number
-      const value = values[i] as Value
-      const type = valueTypeOf(value)
-      if (entry === undefined) {
-        entry = { key, type, times: [], values: [] }
-        merged.set(canonical, entry)
-      } else if (entry.type !== type) {
+      const valueType = valueTypeOf(values[i] as Value)
+      if (type === undefined) type = valueType
+      else if (type !== valueType) {
         throw new TsdbError(
           'TSDB_TYPE_MISMATCH',
-          `${describe(key)}: a ${type} value among ${entry.type} values`,
+          `${describe(key)}: a ${valueType} value among ${type} values`,
           { details: { index: i } },
         )
       }
-      checkTime(time, key, earliest, latest, policy)
-      entry.times.push(time)
-      entry.values.push(value)
+      checkTime(times[i] as number, key, earliest, latest, policy)
+    }
+    if (type === undefined) continue
+    if (entry === undefined) {
+      // The usual case, a series once per write: copied whole (a point at a time costs the
+      // garbage collector dearly at millions of points per second).
+      entry = { key, type, times: times.slice() as number[], values: values.slice() as Value[] }
+      merged.set(canonical, entry)
+    } else {
+      for (let i = 0; i < times.length; i++) {
+        entry.times.push(times[i] as number)
+        entry.values.push(values[i] as Value)
+      }
     }
   }
   return [...merged].map(([canonical, e]) => ({ ...e, canonical }))
