@@ -14,14 +14,15 @@ export class TokenBuckets {
     this.#clock = clock
   }
 
-  /** Takes `n` tokens for `key`; false (taking none) when there are not enough. */
-  take(key: string, n = 1): boolean {
+  /**
+   * Takes `n` tokens for `key`; false (taking none) when there are not enough. A key may have its
+   * own rate and burst (a device's profile); the constructor's apply otherwise.
+   */
+  take(key: string, n = 1, ratePerS = this.#ratePerS, burst = this.#burst): boolean {
     const now = this.#clock()
     const b = this.#buckets.get(key)
     const tokens =
-      b === undefined
-        ? this.#burst
-        : Math.min(this.#burst, b.tokens + ((now - b.at) / 1000) * this.#ratePerS)
+      b === undefined ? burst : Math.min(burst, b.tokens + ((now - b.at) / 1000) * ratePerS)
     if (tokens < n) {
       this.#buckets.set(key, { tokens, at: now })
       return false

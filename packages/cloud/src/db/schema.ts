@@ -123,4 +123,9 @@ export const migrations: readonly string[] = [
     last_at INTEGER NOT NULL
   );
   `,
+  /* 3: device profiles get a description; lookups by profile and by group member */ `
+  ALTER TABLE profiles ADD COLUMN description TEXT NOT NULL DEFAULT '';
+  CREATE INDEX devices_by_profile ON devices(tenant_id, profile_id);
+  CREATE INDEX group_members_by_device ON group_members(device_id);
+  `,
 ]

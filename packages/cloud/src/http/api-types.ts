@@ -11,6 +11,8 @@ import type { Principal } from '../accounts/roles.js'
 import type { AuditLog } from '../audit/audit-log.js'
 import type { DeviceRegistry } from '../registry/device-registry.js'
 import type { DeviceErrors } from '../registry/device-errors.js'
+import type { DeviceGroups } from '../registry/device-groups.js'
+import type { DeviceProfiles } from '../registry/device-profiles.js'
 import type { PresenceTracker } from '../registry/presence.js'
 import type { WriteBatcher } from '../ingestion/write-batcher.js'
 import type { DeviceCertificates } from '../provisioning/device-certificates.js'
@@ -36,6 +38,8 @@ export type Api = FastifyInstance<
 export interface HttpServices {
   readonly accounts: Accounts
   readonly registry: DeviceRegistry
+  readonly profiles: DeviceProfiles
+  readonly groups: DeviceGroups
   readonly presence: PresenceTracker
   readonly deviceErrors: DeviceErrors
   readonly certificates: DeviceCertificates

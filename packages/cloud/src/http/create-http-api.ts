@@ -10,7 +10,9 @@ import { registerAccountRoutes } from './routes/account-routes.js'
 import { registerAuditRoutes } from './routes/audit-routes.js'
 import { registerCredentialRoutes } from './routes/credential-routes.js'
 import { registerDeviceRoutes } from './routes/device-routes.js'
+import { registerGroupRoutes } from './routes/group-routes.js'
 import { registerInfluxWriteRoutes } from './routes/influx-write-routes.js'
+import { registerProfileRoutes } from './routes/profile-routes.js'
 import { registerTelemetryRoutes } from './routes/telemetry-routes.js'
 
 export interface HttpApiOptions {
@@ -99,6 +101,8 @@ export async function createHttpApi(
 
   registerAccountRoutes(app, services)
   registerDeviceRoutes(app, services)
+  registerProfileRoutes(app, services)
+  registerGroupRoutes(app, services)
   registerTelemetryRoutes(app, services)
   registerAuditRoutes(app, services)
   registerCredentialRoutes(app, services)

@@ -1,6 +1,7 @@
 import Type, { type TSchema } from 'typebox'
 import { roles } from '../accounts/roles.js'
 import { deviceStates } from '../registry/device-lifecycle.js'
+import { ProfileSpec } from '../registry/profile-spec.js'
 
 const Nullable = <T extends TSchema>(t: T) => Type.Union([t, Type.Null()])
 const EpochMs = Type.Integer({ description: 'milliseconds since 1970-01-01T00:00:00Z' })
@@ -78,6 +79,29 @@ export const DeviceTokenSchema = Type.Object(
     lastUsedAt: Nullable(EpochMs),
   },
   { title: 'DeviceToken' },
+)
+export const ProfileSchema = Type.Object(
+  {
+    id: Type.String(),
+    tenantId: Type.String(),
+    name: Type.String(),
+    description: Type.String(),
+    spec: ProfileSpec,
+    createdAt: EpochMs,
+    updatedAt: EpochMs,
+  },
+  { title: 'Profile' },
+)
+export const GroupSchema = Type.Object(
+  {
+    id: Type.String(),
+    tenantId: Type.String(),
+    name: Type.String(),
+    kind: Type.Union([Type.Literal('static'), Type.Literal('dynamic')]),
+    query: Nullable(Type.String({ description: 'label query of a dynamic group' })),
+    createdAt: EpochMs,
+  },
+  { title: 'Group' },
 )
 
 /** A page of items and the cursor of the next page (null on the last). */

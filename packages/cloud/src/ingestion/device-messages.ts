@@ -18,19 +18,10 @@ import { attributesOf } from '../broker-access/device-access.js'
 import { TokenBuckets } from '../broker-access/token-bucket.js'
 import type { DeviceErrors } from '../registry/device-errors.js'
 import type { PresenceTracker } from '../registry/presence.js'
+import { profileLimitsOf, type ProfileSpec } from '../registry/device-profiles.js'
+import { checkAgainstProfile } from './profile-check.js'
 import { toSeriesBatches } from './telemetry-batches.js'
 import type { WriteBatcher } from './write-batcher.js'
-
-export interface DeviceMessageOptions {
-  /** Messages per device per second, sustained, and the burst allowed above it. */
-  readonly messageRatePerS: number
-  readonly messageBurst: number
-}
-
-export const defaultDeviceMessageOptions: DeviceMessageOptions = {
-  messageRatePerS: 200,
-  messageBurst: 2_000,
-}
 
 /** What else handles a device's messages (provisioning, later twins and commands), by topic kind. */
 export type MessageHandler = (client: ClientInfo, message: BrokerMessage) => Promise<PublishVerdict>
@@ -53,21 +44,21 @@ export class DeviceMessages {
   readonly #rate: TokenBuckets
   readonly #handlers: Map<string, MessageHandler>
   readonly #onRefused: (code: string) => void
+  readonly #profileOf: (deviceId: string) => ProfileSpec | undefined
 
-  constructor(
-    deps: {
-      batcher: WriteBatcher
-      presence: PresenceTracker
-      errors: DeviceErrors
-      publish: (m: ServerMessage) => Promise<void>
-      clock: () => number
-      log: Logger
-      handlers?: ReadonlyMap<string, MessageHandler>
-      /** Told the error code of every refused message (metrics). */
-      onRefused?: (code: string) => void
-    },
-    options: DeviceMessageOptions = defaultDeviceMessageOptions,
-  ) {
+  constructor(deps: {
+    batcher: WriteBatcher
+    presence: PresenceTracker
+    errors: DeviceErrors
+    publish: (m: ServerMessage) => Promise<void>
+    clock: () => number
+    log: Logger
+    handlers?: ReadonlyMap<string, MessageHandler>
+    /** Told the error code of every refused message (metrics). */
+    onRefused?: (code: string) => void
+    /** The device's profile: its limits and declared metrics (none: the defaults). */
+    profileOf?: (deviceId: string) => ProfileSpec | undefined
+  }) {
     this.#batcher = deps.batcher
     this.#presence = deps.presence
     this.#errors = deps.errors
@@ -76,7 +67,9 @@ export class DeviceMessages {
     this.#log = deps.log
     this.#handlers = new Map(deps.handlers)
     this.#onRefused = deps.onRefused ?? (() => undefined)
-    this.#rate = new TokenBuckets(options.messageRatePerS, options.messageBurst, deps.clock)
+    this.#profileOf = deps.profileOf ?? (() => undefined)
+    const defaults = profileLimitsOf(undefined)
+    this.#rate = new TokenBuckets(defaults.messagesPerSecond, defaults.burst, deps.clock)
   }
 
   async onPublish(client: ClientInfo, message: BrokerMessage): Promise<PublishVerdict> {
@@ -88,7 +81,9 @@ export class DeviceMessages {
     }
     const deviceId = attrs.deviceId
     this.#presence.seen(deviceId)
-    if (!this.#rate.take(deviceId)) {
+    const profile = this.#profileOf(deviceId)
+    const limits = profileLimitsOf(profile)
+    if (!this.#rate.take(deviceId, 1, limits.messagesPerSecond, limits.burst)) {
       return this.#refuse(
         deviceId,
         message.topic,
@@ -101,10 +96,12 @@ export class DeviceMessages {
     try {
       const precision = userPropertyValues(message.properties, 'precision')[0]
       const records = decodeTelemetry(message.payload, parsed.format, {
+        maxBytes: limits.maxPayloadBytes,
         ...(precision !== undefined && precisions.has(precision)
           ? { precision: precision as LinePrecision }
           : {}),
       })
+      checkAgainstProfile(profile, records)
       await this.#batcher.write(
         toSeriesBatches({ tenantId: attrs.tenantId, deviceId }, records, this.#clock()),
       )

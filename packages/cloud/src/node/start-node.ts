@@ -29,6 +29,8 @@ import {
 } from '../provisioning/provisioning-messages.js'
 import { CertificateLedger } from '../registry/certificate-ledger.js'
 import { DeviceErrors } from '../registry/device-errors.js'
+import { DeviceGroups } from '../registry/device-groups.js'
+import { DeviceProfiles } from '../registry/device-profiles.js'
 import { DeviceRegistry } from '../registry/device-registry.js'
 import { PresenceTracker } from '../registry/presence.js'
 import { SecretStore } from '../secrets/secret-store.js'
@@ -126,7 +128,16 @@ export async function startNode(options: NodeOptions): Promise<StrataNode> {
       const n = broker.disconnectIdentity(deviceId, { reasonCode: 0x98, publishWill: false })
       log.info({ deviceId, reason, sessions: n }, 'device access cut')
     }
-    const registry = new DeviceRegistry({ db, secrets, audit, clock, onAccessCut: cut })
+    const profiles = new DeviceProfiles({ db, audit, clock })
+    const registry = new DeviceRegistry({
+      db,
+      secrets,
+      audit,
+      clock,
+      onAccessCut: cut,
+      onProfileChange: (deviceId) => profiles.forgetDevice(deviceId),
+    })
+    const groups = new DeviceGroups({ db, audit, clock, lookup: (id) => registry.lookup(id) })
     const ledger = new CertificateLedger(db, clock)
     const deviceErrors = new DeviceErrors(db, clock)
     const presence = new PresenceTracker({ db, clock })
@@ -159,6 +170,7 @@ export async function startNode(options: NodeOptions): Promise<StrataNode> {
     closers.push(() => batcher.drain())
     const publish = (m: Parameters<Broker['publish']>[0]) => broker.publish(m)
     const messages = new DeviceMessages({
+      profileOf: (deviceId) => profiles.forDevice(deviceId),
       batcher,
       presence,
       errors: deviceErrors,
@@ -190,7 +202,10 @@ export async function startNode(options: NodeOptions): Promise<StrataNode> {
           onDisconnect: (client, reason) => {
             const a = attributesOf(client)
             if (a?.kind !== 'device' || a.deviceId === undefined) return
-            const sleep = registry.lookup(a.deviceId)?.attributes['sleepIntervalS']
+            // The profile's sleep schedule wins; the attribute serves devices without one.
+            const sleep =
+              profiles.forDevice(a.deviceId)?.sleepIntervalS ??
+              registry.lookup(a.deviceId)?.attributes['sleepIntervalS']
             presence.disconnected(a.deviceId, reason, typeof sleep === 'number' ? sleep : undefined)
           },
         },
@@ -223,6 +238,8 @@ export async function startNode(options: NodeOptions): Promise<StrataNode> {
       {
         accounts,
         registry,
+        profiles,
+        groups,
         presence,
         deviceErrors,
         certificates,

@@ -83,6 +83,7 @@ export class DeviceRegistry {
   readonly #audit: AuditLog
   readonly #clock: () => number
   readonly #onAccessCut: (deviceId: string, reason: string) => void
+  readonly #onProfileChange: (deviceId: string) => void
 
   constructor(deps: {
     db: StateDb
@@ -90,12 +91,14 @@ export class DeviceRegistry {
     audit: AuditLog
     clock: () => number
     onAccessCut?: (deviceId: string, reason: string) => void
+    onProfileChange?: (deviceId: string) => void
   }) {
     this.#db = deps.db
     this.#secrets = deps.secrets
     this.#audit = deps.audit
     this.#clock = deps.clock
     this.#onAccessCut = deps.onAccessCut ?? (() => undefined)
+    this.#onProfileChange = deps.onProfileChange ?? (() => undefined)
   }
 
   /** Registers a device; `pending` when the tenant approves devices first, else `provisioned`. */
@@ -115,7 +118,7 @@ export class DeviceRegistry {
         details: { field: 'attributes' },
       })
     }
-    return this.#db.transaction(() => {
+    const created = this.#db.transaction(() => {
       // Device ids are MQTT client ids: unique on the node, across tenants. Saying "exists" leaks
       // no more than a failed connect would.
       if (this.#row(input.id) !== undefined)
@@ -125,6 +128,7 @@ export class DeviceRegistry {
           .prepare('SELECT require_approval FROM tenants WHERE id = ?')
           .pluck()
           .get(principal.tenantId) === 1
+      if (input.profileId !== undefined) this.#checkProfile(principal, input.profileId)
       const now = this.#clock()
       const state: DeviceState = approval ? 'pending' : 'provisioned'
       this.#db
@@ -154,6 +158,8 @@ export class DeviceRegistry {
       })
       return this.#device(input.id)
     })()
+    this.#onProfileChange(input.id)
+    return created
   }
 
   /** A device of the caller's tenant; `CLOUD_NOT_FOUND` for any other. */
@@ -197,11 +203,17 @@ export class DeviceRegistry {
     }
   }
 
-  /** Changes name, labels or attributes (each replaced as a whole when given). */
+  /** Changes name, labels, attributes or profile (each replaced as a whole when given). */
   update(
     principal: Principal,
     id: string,
-    patch: { name?: string; labels?: Labels; attributes?: Readonly<Record<string, unknown>> },
+    patch: {
+      name?: string
+      labels?: Labels
+      attributes?: Readonly<Record<string, unknown>>
+      /** null clears it. */
+      profileId?: string | null
+    },
   ): Device {
     requirePermission(principal, 'devices:write')
     const device = this.#own(principal, id)
@@ -212,15 +224,17 @@ export class DeviceRegistry {
         details: { field: 'attributes' },
       })
     }
-    return this.#db.transaction(() => {
+    const updated = this.#db.transaction(() => {
+      if (typeof patch.profileId === 'string') this.#checkProfile(principal, patch.profileId)
       this.#db
         .prepare(
-          'UPDATE devices SET name = ?, labels = ?, attributes = ?, updated_at = ? WHERE id = ?',
+          'UPDATE devices SET name = ?, labels = ?, attributes = ?, profile_id = ?, updated_at = ? WHERE id = ?',
         )
         .run(
           patch.name ?? device.name,
           JSON.stringify(patch.labels ?? device.labels),
           attributes,
+          patch.profileId === undefined ? device.profileId : patch.profileId,
           this.#clock(),
           id,
         )
@@ -234,6 +248,8 @@ export class DeviceRegistry {
       })
       return this.#device(id)
     })()
+    if (patch.profileId !== undefined) this.#onProfileChange(id)
+    return updated
   }
 
   /** Moves a device through its lifecycle; disabling or revoking cuts its live session at once. */
@@ -349,6 +365,18 @@ export class DeviceRegistry {
     const row = this.#row(id)
     if (row?.tenant_id !== principal.tenantId) throw notFound('device', id)
     return toDevice(row)
+  }
+
+  #checkProfile(principal: Principal, profileId: string): void {
+    const exists = this.#db
+      .prepare('SELECT 1 FROM profiles WHERE tenant_id = ? AND id = ?')
+      .get(principal.tenantId, profileId)
+    if (exists === undefined) {
+      throw new CloudError('CLOUD_INVALID', `no profile ${profileId} in your tenant`, {
+        hint: 'Create it first (POST /api/v1/profiles), or leave profileId out.',
+        details: { field: 'profileId' },
+      })
+    }
   }
 
   #row(id: string): DeviceRow | undefined {

@@ -220,3 +220,45 @@ test('one tenant never sees another tenant’s devices, data or tokens', async (
   await admin.delete(`/api/v1/tokens/${String(viewer.body.apiToken.id)}`)
   await view.get('/api/v1/devices', [401])
 })
+
+test("a device's profile sets its message rate, payload size and the metrics it may send", async (t) => {
+  const node = await startTestNode(t)
+  const admin = await adminOf(node)
+  await admin.post('/api/v1/profiles', {
+    id: 'thermo',
+    spec: {
+      limits: { messagesPerSecond: 1, burst: 5, maxPayloadBytes: 100 },
+      metrics: { temp: { type: 'float', unit: '°C' } },
+      strictMetrics: true,
+    },
+  })
+  await admin.post('/api/v1/devices', { id: 'th-1', profileId: 'thermo' })
+  const token = (await admin.post('/api/v1/devices/th-1/tokens', {})).body.token as string
+  const client = await connect(t, node.mqttUrl, {
+    protocolVersion: 5,
+    clientId: 'th-1',
+    username: 'th-1',
+    password: token,
+  })
+  const topic = 'strata/v1/devices/th-1/telemetry'
+  assert.equal(await pubackCode(client, topic, '{"temp": 21.5}'), 0)
+  assert.equal(
+    await pubackCode(client, topic, '{"temp": "warm"}'),
+    0x99,
+    'declared float, sent a string',
+  )
+  assert.equal(
+    await pubackCode(client, topic, '{"humidity": 40}'),
+    0x99,
+    'undeclared metric under strictMetrics',
+  )
+  assert.equal(
+    await pubackCode(client, topic, JSON.stringify({ temp: 1, pad: 'x'.repeat(200) })),
+    0x99,
+    'over the profile payload size',
+  )
+  assert.equal(await pubackCode(client, topic, '{"temp": 22.5}'), 0)
+  assert.equal(await pubackCode(client, topic, '{"temp": 23.5}'), 0x97, 'over the burst of 5')
+  const summary = await admin.get('/api/v1/devices/th-1/errors')
+  assert.equal(summary.body.last.code, 'CLOUD_RATE_LIMITED')
+})

@@ -63,6 +63,7 @@ export function registerDeviceRoutes(app: Api, s: HttpServices): void {
         body: Type.Object({
           id: Type.String({ minLength: 1, maxLength: 64 }),
           name: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
+          profileId: Type.Optional(Type.String({ minLength: 1, maxLength: 128 })),
           labels: Type.Optional(Labels),
           attributes: Type.Optional(Attributes),
         }),
@@ -91,10 +92,13 @@ export function registerDeviceRoutes(app: Api, s: HttpServices): void {
     {
       schema: {
         tags: ['devices'],
-        summary: 'Change name, labels or attributes (each replaced whole)',
+        summary: 'Change name, labels, attributes or profile (each replaced whole)',
         params: IdParams,
         body: Type.Object({
           name: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
+          profileId: Type.Optional(
+            Nullable(Type.String({ minLength: 1, maxLength: 128, description: 'null clears it' })),
+          ),
           labels: Type.Optional(Labels),
           attributes: Type.Optional(Attributes),
         }),
