@@ -56,7 +56,8 @@ export function addDeviceCredentialVerbs(devices: Command, ctx: NodeVerbContext)
     .action(async (id: string, opts: Flags & { expiresInDays?: number }) => {
       const client = await connect(opts)
       const issued = await issueToken(client, id, opts.expiresInDays)
-      emit(out, opts.json, issued, () => tokenText(client, id, issued))
+      const mqtt = opts.json === true ? undefined : await mqttEndpoint(client)
+      emit(out, opts.json, issued, () => tokenText(mqtt ?? { host: '', port: '' }, id, issued))
     })
 
   remoteVerb(ctx, devices, 'tokens')
@@ -168,17 +169,24 @@ export function issueToken(
   )
 }
 
-/**
- * The token, once, and a mosquitto_pub line that uses it. The HTTP API does not say which port
- * MQTT listens on, so the example assumes the default 1883 on the API's host.
- */
-export function tokenText(client: ApiClient, id: string, issued: IssuedToken): string {
-  const host = new URL(client.url).hostname
+/** Where the node's MQTT listener is, from `GET /api/v1/health`: `{ host, port }`. */
+export async function mqttEndpoint(client: ApiClient): Promise<{ host: string; port: string }> {
+  const health = await client.get<{ mqtt?: { url?: string } }>('/api/v1/health')
+  const url = new URL(health.mqtt?.url ?? `mqtt://${new URL(client.url).hostname}:1883`)
+  return { host: url.hostname, port: url.port === '' ? '1883' : url.port }
+}
+
+/** The token, once, and a mosquitto_pub line that uses it against the node's MQTT port. */
+export function tokenText(
+  mqtt: { host: string; port: string },
+  id: string,
+  issued: IssuedToken,
+): string {
   const quote = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`
   return [
     `device token ${issued.deviceToken.id} (expires ${when(issued.deviceToken.expiresAt)}); its secret, shown only now:`,
     `  ${issued.token}`,
     'publish a reading with it (MQTT username and client id = the device id):',
-    `  mosquitto_pub -h ${host} -p 1883 -i ${quote(id)} -u ${quote(id)} -P ${quote(issued.token)} -t ${quote(`strata/v1/devices/${id}/telemetry`)} -m '{"values":{"temp":21.5}}'`,
+    `  mosquitto_pub -h ${mqtt.host} -p ${mqtt.port} -V mqttv5 -q 1 -i ${quote(id)} -u ${quote(id)} -P ${quote(issued.token)} -t ${quote(`strata/v1/devices/${id}/telemetry`)} -m '{"temp": 21.5}'`,
   ].join('\n')
 }

@@ -14,7 +14,12 @@ import {
   type NodeVerbContext,
 } from './api-output.js'
 import { confirm } from './api-prompt.js'
-import { addDeviceCredentialVerbs, issueToken, tokenText } from './devices-credentials.js'
+import {
+  addDeviceCredentialVerbs,
+  issueToken,
+  mqttEndpoint,
+  tokenText,
+} from './devices-credentials.js'
 
 /** A device as the node returns it, with its presence. */
 export interface Device {
@@ -86,9 +91,13 @@ function addCreate(devices: Command, ctx: NodeVerbContext): void {
           ...(opts.label === undefined ? {} : { labels: opts.label }),
         })
         const issued = opts.token === true ? await issueToken(client, id, undefined) : undefined
+        const mqtt =
+          issued === undefined || opts.json === true ? undefined : await mqttEndpoint(client)
         emit(ctx.out, opts.json, { device, ...issued }, () => {
           const head = `created device ${device.id} (state ${device.state})`
-          return issued === undefined ? head : `${head}\n${tokenText(client, id, issued)}`
+          return issued === undefined || mqtt === undefined
+            ? head
+            : `${head}\n${tokenText(mqtt, id, issued)}`
         })
       },
     )

@@ -48,6 +48,8 @@ export interface HttpServices {
   readonly batcher: WriteBatcher
   readonly metrics: MetricsRegistry
   readonly clock: () => number
+  /** Where devices connect: the node's MQTT and MQTTS listeners. */
+  readonly endpoints: { readonly mqttUrl: string; readonly mqttsUrl: string }
   /** The principal behind the request's bearer token; `CLOUD_UNAUTHENTICATED` without one. */
   principal(request: WithHeaders): Promise<Principal>
   /** The device id a device token stands for; `CLOUD_UNAUTHENTICATED` when it is not valid. */

@@ -248,6 +248,7 @@ export async function startNode(options: NodeOptions): Promise<StrataNode> {
         batcher,
         metrics: metrics.registry,
         clock,
+        endpoints: { mqttUrl: mqtt.url, mqttsUrl: mqtts.url },
         principal: principalResolver(accounts),
         deviceTokenSubject: async (token) => (await secrets.verify(token, 'device')).subject,
         verifyClaim: async (token) => (await secrets.verify(token, 'claim')).id,

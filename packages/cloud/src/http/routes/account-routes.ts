@@ -22,11 +22,19 @@ export function registerAccountRoutes(app: Api, s: HttpServices): void {
         tags: ['node'],
         summary: 'Is the node up, and does it still wait for its first admin?',
         response: {
-          200: Type.Object({ status: Type.Literal('ok'), setupPending: Type.Boolean() }),
+          200: Type.Object({
+            status: Type.Literal('ok'),
+            setupPending: Type.Boolean(),
+            mqtt: Type.Object({ url: Type.String(), tlsUrl: Type.String() }),
+          }),
         },
       },
     },
-    () => ({ status: 'ok' as const, setupPending: s.accounts.setupPending() }),
+    () => ({
+      status: 'ok' as const,
+      setupPending: s.accounts.setupPending(),
+      mqtt: { url: s.endpoints.mqttUrl, tlsUrl: s.endpoints.mqttsUrl },
+    }),
   )
 
   app.post(
