@@ -1,7 +1,7 @@
-import { createInterface } from 'node:readline'
 import { deleteUser, setPassword } from '@strata/mqtt'
 import { CliError } from '../errors.js'
 import type { Output } from '../output.js'
+import { readPassword } from './api-prompt.js'
 
 /**
  * `strata broker passwd FILE USER`: adds or changes a user of a password file (argon2id), the
@@ -29,47 +29,11 @@ export async function runPasswd(
     )
     return
   }
-  const password = stdin.isTTY === true ? await askTwice(stdin, out) : await firstLine(stdin)
+  const password = await readPassword(stdin, out, { fromStdin: stdin.isTTY !== true, twice: true })
   await setPassword(file, user, password)
   out.stdout.write(
     options.json === true
       ? `${JSON.stringify({ file, user, updated: true })}\n`
       : `set the password of ${user} in ${file}\n`,
   )
-}
-
-async function firstLine(stdin: NodeJS.ReadableStream): Promise<string> {
-  const lines = createInterface({ input: stdin, crlfDelay: Infinity })
-  for await (const line of lines) {
-    lines.close()
-    return line
-  }
-  throw new CliError('CLI_USAGE', 'no password on standard input', {
-    hint: 'Pipe the password in: printf %s "$PASSWORD" | strata broker passwd FILE USER',
-  })
-}
-
-async function askTwice(stdin: NodeJS.ReadableStream, out: Output): Promise<string> {
-  const first = await askHidden(stdin, out, 'Password: ')
-  const second = await askHidden(stdin, out, 'Reenter password: ')
-  if (first !== second)
-    throw new CliError('CLI_USAGE', 'the passwords do not match', {
-      hint: 'Run the command again.',
-    })
-  return first
-}
-
-function askHidden(stdin: NodeJS.ReadableStream, out: Output, prompt: string): Promise<string> {
-  return new Promise((resolve) => {
-    const rl = createInterface({ input: stdin, output: out.stderr, terminal: true })
-    const write = rl as unknown as { _writeToOutput: (s: string) => void }
-    write._writeToOutput = (s: string) => {
-      if (s.startsWith(prompt)) out.stderr.write(prompt)
-    }
-    rl.question(prompt, (answer) => {
-      out.stderr.write('\n')
-      rl.close()
-      resolve(answer)
-    })
-  })
 }

@@ -1,107 +1,111 @@
 import {
-  deviceTopics,
   decodeDeviceMessage,
+  deviceTopics,
   isStrataError,
   parseTopicName,
   provisioningTopics,
-  type ProvisioningResponse,
+  type ParsedTopic,
 } from '@strata/protocol'
-import type { BrokerMessage, ClientInfo, PublishVerdict, ServerMessage } from '@strata/mqtt'
-import { reasonCodes } from '@strata/mqtt'
-import { attributesOf } from '../broker-access/device-access.js'
+import {
+  reasonCodes,
+  type BrokerMessage,
+  type ClientInfo,
+  type PublishVerdict,
+  type ServerMessage,
+} from '@strata/mqtt'
+import { attributesOf, type DeviceIdentityAttributes } from '../broker-access/device-access.js'
 import type { DeviceCertificates } from './device-certificates.js'
+
+type Handler = (client: ClientInfo, message: BrokerMessage) => Promise<PublishVerdict>
+
+interface HandlerDeps {
+  readonly certificates: DeviceCertificates
+  readonly publish: (m: ServerMessage) => Promise<void>
+}
 
 /**
  * Claim-based provisioning over MQTT: a client connected with a claim token publishes its CSR to
  * `strata/v1/provisioning/{clientId}/request` and gets its certificate (or why not) on
  * `…/response`. The device id is the client id it connected with.
  */
-export function provisioningHandler(deps: {
-  certificates: DeviceCertificates
-  publish: (m: ServerMessage) => Promise<void>
-}): (client: ClientInfo, message: BrokerMessage) => Promise<PublishVerdict> {
-  return async (client, message) => {
-    const attrs = attributesOf(client)
-    const parsed = parseTopicName(message.topic)
-    if (
-      attrs?.kind !== 'provisioning' ||
-      attrs.claimId === undefined ||
-      parsed?.kind !== 'provisioning.request'
-    ) {
-      return {
-        reasonCode: reasonCodes.notAuthorized,
-        reason: 'only a client connected with a claim token provisions',
-      }
-    }
-    let response: ProvisioningResponse
-    let verdict: PublishVerdict
-    try {
-      const decoded = decodeDeviceMessage('provisioning.request', parsed.format, message.payload)
+export function provisioningHandler(deps: HandlerDeps): Handler {
+  return requestReply(deps, {
+    kind: 'provisioning.request',
+    refusal: 'only a client connected with a claim token provisions',
+    admits: (a) => a.kind === 'provisioning' && a.claimId !== undefined,
+    replyTopic: (client) => provisioningTopics(client.clientId).response,
+    answer: async (client, attrs, parsed, payload) => {
+      const decoded = decodeDeviceMessage('provisioning.request', parsed.format, payload)
       if (decoded.kind !== 'provisioning.request') throw new Error('unreachable')
       const issued = await deps.certificates.provision(
-        attrs.claimId,
+        attrs.claimId ?? '',
         client.clientId,
         decoded.request,
       )
-      response = {
-        status: 'ok',
+      return {
         deviceId: issued.deviceId,
         certificate: issued.certificatePem,
-        caChain: [...issued.caChain],
+        caChain: issued.caChain,
       }
-    } catch (err) {
-      if (!isStrataError(err)) throw err
-      response = { status: 'error', error: { code: err.code, message: err.message } }
-      verdict = {
-        reasonCode: err.code.startsWith('PROTOCOL_')
-          ? reasonCodes.payloadFormatInvalid
-          : reasonCodes.implementationSpecificError,
-        reason: `${err.code}: ${err.message}`,
-      }
-    }
-    await deps.publish({
-      topic: provisioningTopics(client.clientId).response,
-      payload: JSON.stringify(response),
-      qos: 1,
-    })
-    return verdict
-  }
+    },
+  })
 }
 
 /**
  * Certificate renewal over MQTT: a connected device publishes a CSR to `certificate/request` and
  * gets its new certificate (or why not) on `certificate/response`.
  */
-export function certificateRenewalHandler(deps: {
-  certificates: DeviceCertificates
-  publish: (m: ServerMessage) => Promise<void>
-}): (client: ClientInfo, message: BrokerMessage) => Promise<PublishVerdict> {
+export function certificateRenewalHandler(deps: HandlerDeps): Handler {
+  return requestReply(deps, {
+    kind: 'certificate.request',
+    refusal: 'only a device renews its certificate',
+    admits: (a) => a.kind === 'device' && a.deviceId !== undefined,
+    replyTopic: (client) => deviceTopics(client.clientId).certificateResponse,
+    answer: async (client, _attrs, parsed, payload, reply) => {
+      const decoded = decodeDeviceMessage('certificate.request', parsed.format, payload)
+      if (decoded.kind !== 'certificate.request') throw new Error('unreachable')
+      reply.requestId = decoded.request.requestId
+      const issued = await deps.certificates.renew(client.clientId, decoded.request.csr)
+      return { certificate: issued.certificatePem, caChain: issued.caChain }
+    },
+  })
+}
+
+/**
+ * One request, one reply on the client's own reply topic: `{status: 'ok', …}` or
+ * `{status: 'error', error: {code, message}}`, and on MQTT 5 the PUBACK says why too.
+ */
+function requestReply(
+  deps: HandlerDeps,
+  spec: {
+    readonly kind: ParsedTopic['kind']
+    readonly refusal: string
+    readonly admits: (attrs: DeviceIdentityAttributes) => boolean
+    readonly replyTopic: (client: ClientInfo) => string
+    readonly answer: (
+      client: ClientInfo,
+      attrs: DeviceIdentityAttributes,
+      parsed: ParsedTopic,
+      payload: Uint8Array,
+      reply: { requestId?: string | undefined },
+    ) => Promise<Record<string, unknown>>
+  },
+): Handler {
   return async (client, message) => {
     const attrs = attributesOf(client)
     const parsed = parseTopicName(message.topic)
-    if (
-      attrs?.kind !== 'device' ||
-      attrs.deviceId === undefined ||
-      parsed?.kind !== 'certificate.request'
-    ) {
-      return {
-        reasonCode: reasonCodes.notAuthorized,
-        reason: 'only a device renews its certificate',
-      }
+    if (attrs === undefined || !spec.admits(attrs) || parsed?.kind !== spec.kind) {
+      return { reasonCode: reasonCodes.notAuthorized, reason: spec.refusal }
     }
-    const deviceId = attrs.deviceId
-    let requestId: string | undefined
-    let response: Record<string, unknown>
+    // The request id, once read, goes back with the answer, whichever it is.
+    const echo: { requestId?: string | undefined } = {}
+    let reply: Record<string, unknown>
     let verdict: PublishVerdict
     try {
-      const decoded = decodeDeviceMessage('certificate.request', parsed.format, message.payload)
-      if (decoded.kind !== 'certificate.request') throw new Error('unreachable')
-      requestId = decoded.request.requestId
-      const issued = await deps.certificates.renew(deviceId, decoded.request.csr)
-      response = { status: 'ok', certificate: issued.certificatePem, caChain: issued.caChain }
+      reply = { status: 'ok', ...(await spec.answer(client, attrs, parsed, message.payload, echo)) }
     } catch (err) {
       if (!isStrataError(err)) throw err
-      response = { status: 'error', error: { code: err.code, message: err.message } }
+      reply = { status: 'error', error: { code: err.code, message: err.message } }
       verdict = {
         reasonCode: err.code.startsWith('PROTOCOL_')
           ? reasonCodes.payloadFormatInvalid
@@ -109,12 +113,8 @@ export function certificateRenewalHandler(deps: {
         reason: `${err.code}: ${err.message}`,
       }
     }
-    const body = { ...response, ...(requestId === undefined ? {} : { requestId }) }
-    await deps.publish({
-      topic: deviceTopics(deviceId).certificateResponse,
-      payload: JSON.stringify(body),
-      qos: 1,
-    })
+    if (echo.requestId !== undefined) reply['requestId'] = echo.requestId
+    await deps.publish({ topic: spec.replyTopic(client), payload: JSON.stringify(reply), qos: 1 })
     return verdict
   }
 }

@@ -1,11 +1,7 @@
 import assert from 'node:assert/strict'
-import { execFile } from 'node:child_process'
 import { readFile, stat } from 'node:fs/promises'
 import { test } from 'node:test'
-import { promisify } from 'node:util'
-import { adminOf, apiClient, deviceWithToken, portOf, startTestNode } from './node-fixture.js'
-
-const run = promisify(execFile)
+import { adminOf, apiClient, deviceWithToken, mosquittoPub, startTestNode } from './node-fixture.js'
 
 test('a newcomer starts a node, sets it up, adds a device, publishes with mosquitto_pub and queries the point', async (t) => {
   const node = await startTestNode(t)
@@ -26,26 +22,7 @@ test('a newcomer starts a node, sets it up, adds a device, publishes with mosqui
 
   const token = await deviceWithToken(admin, 'pump-7')
   const ts = Date.now()
-  await run('mosquitto_pub', [
-    '-h',
-    '127.0.0.1',
-    '-p',
-    String(portOf(node.mqttUrl)),
-    '-V',
-    'mqttv5',
-    '-q',
-    '1',
-    '-i',
-    'pump-7',
-    '-u',
-    'pump-7',
-    '-P',
-    token,
-    '-t',
-    'strata/v1/devices/pump-7/telemetry',
-    '-m',
-    JSON.stringify({ ts, values: { temp: 21.5 } }),
-  ])
+  await mosquittoPub(node, 'pump-7', token, JSON.stringify({ ts, values: { temp: 21.5 } }))
   // QoS 1 was acknowledged only once durable: the point is there at once.
   const latest = await admin.get('/api/v1/telemetry/latest?device=pump-7')
   assert.deepEqual(latest.body.items, [
@@ -95,26 +72,7 @@ test('a device that declares a sleep schedule is sleeping, not offline, after a 
   const admin = await adminOf(node)
   await admin.post('/api/v1/devices', { id: 'sleepy', attributes: { sleepIntervalS: 600 } })
   const token = (await admin.post('/api/v1/devices/sleepy/tokens', {})).body.token as string
-  await run('mosquitto_pub', [
-    '-h',
-    '127.0.0.1',
-    '-p',
-    String(portOf(node.mqttUrl)),
-    '-V',
-    'mqttv5',
-    '-q',
-    '1',
-    '-i',
-    'sleepy',
-    '-u',
-    'sleepy',
-    '-P',
-    token,
-    '-t',
-    'strata/v1/devices/sleepy/telemetry',
-    '-m',
-    '{"battery": 3.9}',
-  ])
+  await mosquittoPub(node, 'sleepy', token, '{"battery": 3.9}')
   const device = await admin.get('/api/v1/devices/sleepy')
   assert.equal(device.body.presence.status, 'sleeping')
   assert.ok(device.body.presence.wakeBy > Date.now() + 600_000)

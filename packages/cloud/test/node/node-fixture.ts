@@ -1,4 +1,6 @@
+import { execFile } from 'node:child_process'
 import { mkdtemp, rm } from 'node:fs/promises'
+import { promisify } from 'node:util'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { TestContext } from 'node:test'
@@ -80,4 +82,18 @@ export async function deviceWithToken(
 
 export function portOf(url: string): number {
   return Number(new URL(url).port)
+}
+
+/** Publishes one QoS 1 telemetry message as a device would with nothing but mosquitto_pub. */
+export async function mosquittoPub(
+  node: StrataNode,
+  deviceId: string,
+  token: string,
+  message: string,
+): Promise<void> {
+  await promisify(execFile)('mosquitto_pub', [
+    ...['-h', '127.0.0.1', '-p', String(portOf(node.mqttUrl)), '-V', 'mqttv5', '-q', '1'],
+    ...['-i', deviceId, '-u', deviceId, '-P', token],
+    ...['-t', `strata/v1/devices/${deviceId}/telemetry`, '-m', message],
+  ])
 }
