@@ -88,8 +88,9 @@ function addBroker(parent: Command, out: Output, stdin: NodeJS.ReadableStream | 
     .option('-p, --port <n>', 'also listen on this TCP port (0 picks a free one)', parsePort)
     .option('--host <address>', 'address for --port', '127.0.0.1')
     .action(async (opts: { config?: string; port?: number; host?: string; json?: boolean }) => {
+      const signalled = waitForShutdownSignal()
       const running = await startBroker(opts, out, version)
-      await waitForShutdownSignal()
+      await signalled
       await running.stop()
     })
   subcommand(broker, 'passwd', out)
@@ -134,8 +135,11 @@ function addUp(parent: Command, out: Output): void {
         logLevel: string
         json?: boolean
       }) => {
+        // Listen before starting: a signal during start-up then stops the node once it is up,
+        // rather than killing the process halfway through opening its files.
+        const signalled = waitForShutdownSignal()
         const node = await up(opts, out)
-        await waitForShutdownSignal()
+        await signalled
         await node.close()
       },
     )
