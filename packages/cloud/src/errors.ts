@@ -36,3 +36,8 @@ export class CloudError extends StrataError {
     super(code, message, options)
   }
 }
+
+/** `CLOUD_NOT_FOUND` for a resource that is not in the caller's tenant (or nowhere). */
+export function notFound(what: string, id: string): CloudError {
+  return new CloudError('CLOUD_NOT_FOUND', `no ${what} ${JSON.stringify(id)} in your tenant`)
+}

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto'
 import type { AuditLog } from '../audit/audit-log.js'
 import type { StateDb } from '../db/state-db.js'
-import { CloudError } from '../errors.js'
+import { CloudError, notFound } from '../errors.js'
 import { hashPassword, verifyPassword } from '../secrets/passwords.js'
 import type { SecretStore } from '../secrets/secret-store.js'
 import { parseToken } from '../secrets/token-format.js'
@@ -23,19 +23,6 @@ export interface User {
   readonly platformAdmin: boolean
   readonly createdAt: number
   readonly disabledAt: number | null
-}
-
-/** An API token as listed: never its secret. */
-export interface ApiToken {
-  readonly id: string
-  readonly tenantId: string
-  readonly name: string
-  readonly role: Role
-  readonly createdBy: string | null
-  readonly createdAt: number
-  readonly expiresAt: number | null
-  readonly revokedAt: number | null
-  readonly lastUsedAt: number | null
 }
 
 export interface AccountsOptions {
@@ -301,59 +288,6 @@ export class Accounts {
     if (parsed?.kind === 'session') this.#secrets.revoke(parsed.id)
   }
 
-  /** Creates an API token, shown once. */
-  async createApiToken(
-    principal: Principal,
-    input: { name: string; role: Role; expiresInDays?: number },
-  ): Promise<{ token: string; apiToken: ApiToken }> {
-    requirePermission(principal, 'tokens:manage')
-    requireGrantable(principal, input.role)
-    const expiresAt =
-      input.expiresInDays === undefined
-        ? undefined
-        : this.#clock() + input.expiresInDays * 86_400_000
-    const { id, token } = await this.#secrets.create({
-      kind: 'api',
-      tenantId: principal.tenantId,
-      subject: principal.tenantId,
-      name: input.name,
-      role: input.role,
-      createdBy: principal.actor,
-      ...(expiresAt === undefined ? {} : { expiresAt }),
-    })
-    this.#audit.append({
-      tenantId: principal.tenantId,
-      actor: principal.actor,
-      action: 'token.create',
-      target: `token:${id}`,
-      outcome: 'ok',
-      details: { name: input.name, role: input.role, expiresAt: expiresAt ?? null },
-    })
-    return { token, apiToken: this.#apiToken(id) as ApiToken }
-  }
-
-  listApiTokens(principal: Principal): ApiToken[] {
-    requirePermission(principal, 'tokens:manage')
-    return this.#secrets
-      .list('api', principal.tenantId)
-      .map((s) => this.#apiToken(s.id) as ApiToken)
-  }
-
-  revokeApiToken(principal: Principal, id: string): ApiToken {
-    requirePermission(principal, 'tokens:manage')
-    const token = this.#apiToken(id)
-    if (token?.tenantId !== principal.tenantId) throw notFound('API token', id)
-    this.#secrets.revoke(id)
-    this.#audit.append({
-      tenantId: principal.tenantId,
-      actor: principal.actor,
-      action: 'token.revoke',
-      target: `token:${id}`,
-      outcome: 'ok',
-    })
-    return this.#apiToken(id) as ApiToken
-  }
-
   /** The principal a bearer token (a session or an API token) stands for. */
   async authenticate(token: string): Promise<Principal> {
     const kind = parseToken(token)?.kind
@@ -434,22 +368,6 @@ export class Accounts {
   #userRow(id: string): UserRow | undefined {
     return this.#db.prepare('SELECT * FROM users WHERE id = ?').get(id) as UserRow | undefined
   }
-
-  #apiToken(id: string): ApiToken | undefined {
-    const s = this.#secrets.get(id)
-    if (s?.kind !== 'api' || s.tenantId === null || !isRole(s.role)) return undefined
-    return {
-      id: s.id,
-      tenantId: s.tenantId,
-      name: s.name,
-      role: s.role,
-      createdBy: s.createdBy,
-      createdAt: s.createdAt,
-      expiresAt: s.expiresAt,
-      revokedAt: s.revokedAt,
-      lastUsedAt: s.lastUsedAt,
-    }
-  }
 }
 
 function requirePlatformAdmin(principal: Principal): void {
@@ -458,10 +376,6 @@ function requirePlatformAdmin(principal: Principal): void {
       hint: 'Log in as the admin created at setup.',
     })
   }
-}
-
-export function notFound(what: string, id: string): CloudError {
-  return new CloudError('CLOUD_NOT_FOUND', `no ${what} ${JSON.stringify(id)} in your tenant`)
 }
 
 function toUser(r: UserRow): User {

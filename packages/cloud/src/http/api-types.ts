@@ -7,9 +7,11 @@ import type {
 } from 'fastify'
 import type { TimeSeriesStore } from '@strata/tsdb'
 import type { Accounts } from '../accounts/accounts.js'
+import type { ApiTokens } from '../accounts/api-tokens.js'
 import type { Principal } from '../accounts/roles.js'
 import type { AuditLog } from '../audit/audit-log.js'
 import type { DeviceRegistry } from '../registry/device-registry.js'
+import type { DeviceTokens } from '../registry/device-tokens.js'
 import type { DeviceErrors } from '../registry/device-errors.js'
 import type { DeviceGroups } from '../registry/device-groups.js'
 import type { DeviceProfiles } from '../registry/device-profiles.js'
@@ -37,7 +39,9 @@ export type Api = FastifyInstance<
 /** What the routes work with. */
 export interface HttpServices {
   readonly accounts: Accounts
+  readonly apiTokens: ApiTokens
   readonly registry: DeviceRegistry
+  readonly deviceTokens: DeviceTokens
   readonly profiles: DeviceProfiles
   readonly groups: DeviceGroups
   readonly presence: PresenceTracker

@@ -13,6 +13,7 @@ import { isIP } from 'node:net'
 import { join } from 'node:path'
 import pino, { type Logger } from 'pino'
 import { Accounts } from '../accounts/accounts.js'
+import { ApiTokens } from '../accounts/api-tokens.js'
 import { AuditLog } from '../audit/audit-log.js'
 import { DeviceAccess } from '../broker-access/device-access.js'
 import { openStateDb } from '../db/state-db.js'
@@ -32,6 +33,7 @@ import { DeviceErrors } from '../registry/device-errors.js'
 import { DeviceGroups } from '../registry/device-groups.js'
 import { DeviceProfiles } from '../registry/device-profiles.js'
 import { DeviceRegistry } from '../registry/device-registry.js'
+import { DeviceTokens } from '../registry/device-tokens.js'
 import { PresenceTracker } from '../registry/presence.js'
 import { SecretStore } from '../secrets/secret-store.js'
 import { createNodeMetrics } from './node-metrics.js'
@@ -237,6 +239,8 @@ export async function startNode(options: NodeOptions): Promise<StrataNode> {
     const app = await createHttpApi(
       {
         accounts,
+        apiTokens: new ApiTokens({ secrets, audit, clock }),
+        deviceTokens: new DeviceTokens({ registry, secrets, audit, clock, onAccessCut: cut }),
         registry,
         profiles,
         groups,

@@ -1,9 +1,8 @@
 import { isName } from '@strata/protocol'
-import { notFound } from '../accounts/accounts.js'
 import { requirePermission, type Principal } from '../accounts/roles.js'
 import type { AuditLog } from '../audit/audit-log.js'
 import type { StateDb } from '../db/state-db.js'
-import { CloudError } from '../errors.js'
+import { CloudError, notFound } from '../errors.js'
 import { checkSpec, type ProfileSpec } from './profile-spec.js'
 
 export {

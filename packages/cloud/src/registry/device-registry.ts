@@ -1,9 +1,8 @@
 import { isDeviceId } from '@strata/protocol'
-import { notFound } from '../accounts/accounts.js'
 import { requirePermission, type Principal } from '../accounts/roles.js'
 import type { AuditLog } from '../audit/audit-log.js'
 import type { StateDb } from '../db/state-db.js'
-import { CloudError } from '../errors.js'
+import { CloudError, notFound } from '../errors.js'
 import { decodeCursor, encodeCursor, type Page } from '../http/cursor.js'
 import type { SecretStore } from '../secrets/secret-store.js'
 import {
@@ -44,16 +43,6 @@ export interface DeviceListQuery {
   readonly labels?: string
   /** Prefix of the id or name. */
   readonly search?: string
-}
-
-/** A device token as listed: never its secret. */
-export interface DeviceToken {
-  readonly id: string
-  readonly deviceId: string
-  readonly createdAt: number
-  readonly expiresAt: number | null
-  readonly revokedAt: number | null
-  readonly lastUsedAt: number | null
 }
 
 interface DeviceRow {
@@ -288,64 +277,6 @@ export class DeviceRegistry {
     return updated
   }
 
-  /** Issues a device token (the MQTT password), shown once. */
-  async createToken(
-    principal: Principal,
-    id: string,
-    input: { expiresInDays?: number } = {},
-  ): Promise<{ token: string; deviceToken: DeviceToken }> {
-    requirePermission(principal, 'devices:credentials')
-    const device = this.#own(principal, id)
-    if (device.state === 'revoked') nextDeviceState(device.state, 'enable', id)
-    const expiresAt =
-      input.expiresInDays === undefined
-        ? undefined
-        : this.#clock() + input.expiresInDays * 86_400_000
-    const created = await this.#secrets.create({
-      kind: 'device',
-      tenantId: principal.tenantId,
-      subject: id,
-      createdBy: principal.actor,
-      ...(expiresAt === undefined ? {} : { expiresAt }),
-    })
-    this.#audit.append({
-      tenantId: principal.tenantId,
-      actor: principal.actor,
-      action: 'device.token.create',
-      target: `device:${id}`,
-      outcome: 'ok',
-      details: { token: created.id, expiresAt: expiresAt ?? null },
-    })
-    return { token: created.token, deviceToken: this.#token(created.id) as DeviceToken }
-  }
-
-  listTokens(principal: Principal, id: string): DeviceToken[] {
-    requirePermission(principal, 'devices:read')
-    this.#own(principal, id)
-    return this.#secrets
-      .list('device', principal.tenantId, id)
-      .map((s) => this.#token(s.id) as DeviceToken)
-  }
-
-  /** Revokes one device token and drops sessions it opened. */
-  revokeToken(principal: Principal, id: string, tokenId: string): DeviceToken {
-    requirePermission(principal, 'devices:credentials')
-    this.#own(principal, id)
-    const token = this.#token(tokenId)
-    if (token?.deviceId !== id) throw notFound('device token', tokenId)
-    this.#secrets.revoke(tokenId)
-    this.#audit.append({
-      tenantId: principal.tenantId,
-      actor: principal.actor,
-      action: 'device.token.revoke',
-      target: `device:${id}`,
-      outcome: 'ok',
-      details: { token: tokenId },
-    })
-    this.#onAccessCut(id, 'token revoked')
-    return this.#token(tokenId) as DeviceToken
-  }
-
   /** The device behind an id, whatever its tenant: for the node's own paths (MQTT, ingestion). */
   lookup(id: string): Device | undefined {
     const row = this.#row(id)
@@ -385,19 +316,6 @@ export class DeviceRegistry {
 
   #device(id: string): Device {
     return toDevice(this.#row(id) as DeviceRow)
-  }
-
-  #token(id: string): DeviceToken | undefined {
-    const s = this.#secrets.get(id)
-    if (s?.kind !== 'device') return undefined
-    return {
-      id: s.id,
-      deviceId: s.subject,
-      createdAt: s.createdAt,
-      expiresAt: s.expiresAt,
-      revokedAt: s.revokedAt,
-      lastUsedAt: s.lastUsedAt,
-    }
   }
 }
 

@@ -176,7 +176,7 @@ export function registerAccountRoutes(app: Api, s: HttpServices): void {
         response: { 200: Type.Object({ items: Type.Array(ApiTokenSchema) }) },
       },
     },
-    async (req) => ({ items: s.accounts.listApiTokens(await s.principal(req)) }),
+    async (req) => ({ items: s.apiTokens.list(await s.principal(req)) }),
   )
 
   app.post(
@@ -194,7 +194,7 @@ export function registerAccountRoutes(app: Api, s: HttpServices): void {
       },
     },
     async (req, reply) =>
-      reply.status(201).send(await s.accounts.createApiToken(await s.principal(req), req.body)),
+      reply.status(201).send(await s.apiTokens.create(await s.principal(req), req.body)),
   )
 
   app.delete(
@@ -207,6 +207,6 @@ export function registerAccountRoutes(app: Api, s: HttpServices): void {
         response: { 200: ApiTokenSchema },
       },
     },
-    async (req) => s.accounts.revokeApiToken(await s.principal(req), req.params.id),
+    async (req) => s.apiTokens.revoke(await s.principal(req), req.params.id),
   )
 }

@@ -149,7 +149,7 @@ export function registerDeviceRoutes(app: Api, s: HttpServices): void {
         response: { 200: Type.Object({ items: Type.Array(DeviceTokenSchema) }) },
       },
     },
-    async (req) => ({ items: s.registry.listTokens(await s.principal(req), req.params.id) }),
+    async (req) => ({ items: s.deviceTokens.list(await s.principal(req), req.params.id) }),
   )
 
   app.post(
@@ -171,7 +171,7 @@ export function registerDeviceRoutes(app: Api, s: HttpServices): void {
       reply
         .status(201)
         .send(
-          await s.registry.createToken(
+          await s.deviceTokens.create(
             await s.principal(req),
             req.params.id,
             optionalBody<{ expiresInDays?: number }>(req.body) ?? {},
@@ -192,8 +192,7 @@ export function registerDeviceRoutes(app: Api, s: HttpServices): void {
         response: { 200: DeviceTokenSchema },
       },
     },
-    async (req) =>
-      s.registry.revokeToken(await s.principal(req), req.params.id, req.params.tokenId),
+    async (req) => s.deviceTokens.revoke(await s.principal(req), req.params.id, req.params.tokenId),
   )
 
   app.get(
