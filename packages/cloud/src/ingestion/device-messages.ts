@@ -21,7 +21,7 @@ import type { PresenceTracker } from '../registry/presence.js'
 import { profileLimitsOf, type ProfileSpec } from '../registry/device-profiles.js'
 import { checkAgainstProfile } from './profile-check.js'
 import { toSeriesBatches } from './telemetry-batches.js'
-import type { WriteBatcher } from './write-batcher.js'
+import { isPointRefusal, type WriteBatcher } from './write-batcher.js'
 
 /** What else handles a device's messages (provisioning, later twins and commands), by topic kind. */
 export type MessageHandler = (client: ClientInfo, message: BrokerMessage) => Promise<PublishVerdict>
@@ -117,7 +117,7 @@ export class DeviceMessages {
           err.message,
         )
       }
-      if (!err.retryable && err.code !== 'TSDB_IO' && err.code !== 'TSDB_CLOSED') {
+      if (isPointRefusal(err)) {
         return this.#refuse(
           deviceId,
           message.topic,

@@ -98,7 +98,7 @@ export class WriteBatcher {
       for (const p of group) p.resolve()
       return
     } catch (err) {
-      if (group.length === 1 || !isValidationError(err)) {
+      if (group.length === 1 || !isPointRefusal(err)) {
         for (const p of group) p.reject(err)
         return
       }
@@ -116,16 +116,18 @@ export class WriteBatcher {
   }
 }
 
-/** Errors about the points themselves, as opposed to the store failing. */
-function isValidationError(err: unknown): boolean {
-  return (
-    isStrataError(err) &&
-    [
-      'TSDB_SERIES_INVALID',
-      'TSDB_POINT_INVALID',
-      'TSDB_TYPE_MISMATCH',
-      'TSDB_TIME_OUT_OF_RANGE',
-      'TSDB_TOO_LATE',
-    ].includes(err.code)
-  )
+/**
+ * The store refused the points themselves (bad series, wrong type, out of range, too late), as
+ * opposed to the store failing: a refusal is the sender's to fix and never poisons other writes.
+ */
+export function isPointRefusal(err: unknown): boolean {
+  return isStrataError(err) && pointRefusals.has(err.code)
 }
+
+const pointRefusals: ReadonlySet<string> = new Set([
+  'TSDB_SERIES_INVALID',
+  'TSDB_POINT_INVALID',
+  'TSDB_TYPE_MISMATCH',
+  'TSDB_TIME_OUT_OF_RANGE',
+  'TSDB_TOO_LATE',
+])

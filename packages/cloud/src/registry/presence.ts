@@ -116,13 +116,6 @@ export class PresenceTracker {
     for (const row of overdue) this.#set(row.device_id, 'offline', 'missed its wake-up', null)
   }
 
-  /** Presence of many devices (for lists), by id. */
-  many(deviceIds: readonly string[]): Map<string, Presence> {
-    const out = new Map<string, Presence>()
-    for (const id of deviceIds) out.set(id, this.get(id))
-    return out
-  }
-
   close(): void {
     clearInterval(this.#timer)
   }

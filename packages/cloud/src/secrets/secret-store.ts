@@ -211,7 +211,7 @@ export class SecretStore {
 }
 
 /** Live: not revoked, not expired, uses left. */
-export function isUsable(record: SecretRecord, now: number): boolean {
+function isUsable(record: SecretRecord, now: number): boolean {
   return (
     record.revokedAt === null &&
     (record.expiresAt === null || record.expiresAt > now) &&

@@ -44,6 +44,7 @@ test('an API token writes for many devices by their device tag; bad lines are re
     `cpu,device=nobody usage=9 ${String(ts)}`,
     `cpu usage=9 ${String(ts)}`,
     `cpu,device=b usage=3.5 ${String(ts + 1)}`,
+    `cpu,device=a usage=4.5,big=18446744073709551615u ${String(ts + 2)}`,
   ].join('\n')
   const res = await fetch(`${node.httpUrl}/api/v2/write?org=o&bucket=b&precision=ms`, {
     method: 'POST',
@@ -57,7 +58,8 @@ test('an API token writes for many devices by their device tag; bad lines are re
   assert.equal(res.status, 400)
   const reply = (await res.json()) as { code: string; message: string }
   assert.equal(reply.code, 'invalid')
-  assert.match(reply.message, /3 line\(s\) refused/)
+  assert.match(reply.message, /4 line\(s\) refused/)
+  assert.match(reply.message, /line 7: field big: unsigned 18446744073709551615 exceeds int64/)
   assert.match(reply.message, /line 3/)
   assert.match(reply.message, /no device "nobody"/)
   const latest = await admin.get('/api/v1/telemetry/latest?metric=cpu.usage')

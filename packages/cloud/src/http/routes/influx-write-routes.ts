@@ -1,23 +1,26 @@
 import {
+  isStrataError,
   parseLineProtocol,
   telemetryLimits,
   type LinePoint,
   type LinePrecision,
+  type TelemetryRecord,
 } from '@strata/protocol'
-import { isStrataError } from '@strata/protocol'
-import type { SeriesBatch, Value } from '@strata/tsdb'
+import type { SeriesBatch } from '@strata/tsdb'
 import { promisify } from 'node:util'
 import { gunzip } from 'node:zlib'
 import Type from 'typebox'
 import { can } from '../../accounts/roles.js'
 import { CloudError } from '../../errors.js'
-import { pointCount } from '../../ingestion/telemetry-batches.js'
+import { pointCount, toSeriesBatches } from '../../ingestion/telemetry-batches.js'
+import { isPointRefusal } from '../../ingestion/write-batcher.js'
 import { parseToken } from '../../secrets/token-format.js'
 import type { Api, HttpServices, WithHeaders } from '../api-types.js'
 import { tokenOf } from '../authenticate.js'
 
 const gunzipAsync = promisify(gunzip)
 const maxBodyBytes = 25 * 1024 * 1024
+const maxInt64 = 2n ** 63n - 1n
 const perMs: Record<LinePrecision, bigint> = { ns: 1_000_000n, us: 1_000n, ms: 1n, s: 1n }
 
 /** The tag that names the device of a line when the writer is not itself a device. */
@@ -97,20 +100,14 @@ async function writeIsolated(
     await s.batcher.write(batches)
     return []
   } catch (err) {
-    if (
-      !isStrataError(err) ||
-      err.retryable ||
-      err.code === 'TSDB_IO' ||
-      err.code === 'TSDB_CLOSED'
-    )
-      throw err
+    if (!isPointRefusal(err)) throw err
   }
   const errors: LineError[] = []
   for (const batch of batches) {
     try {
       await s.batcher.write([batch])
     } catch (err) {
-      if (!isStrataError(err)) throw err
+      if (!isPointRefusal(err) || !isStrataError(err)) throw err
       errors.push({
         line: 0,
         message: `series ${batch.series.device}/${batch.series.metric}: ${err.message}`,
@@ -194,10 +191,7 @@ function toBatches(
   now: number,
 ): { batches: SeriesBatch[]; refused: LineError[] } {
   const refused: LineError[] = []
-  const bySeries = new Map<
-    string,
-    { series: SeriesBatch['series']; times: number[]; values: Value[] }
-  >()
+  const byDevice = new Map<string, TelemetryRecord[]>()
   const known = new Map<string, boolean>()
   for (const { point, line } of points) {
     let deviceId = writer.deviceId
@@ -222,41 +216,34 @@ function toBatches(
       refused.push({ line, message: `no device ${JSON.stringify(deviceId)} in your tenant` })
       continue
     }
-    const time = point.timestamp === undefined ? now : toMs(point.timestamp, precision)
-    if (time === undefined || Object.keys(tags).length > telemetryLimits.maxTags) {
+    const ts = point.timestamp === undefined ? now : toMs(point.timestamp, precision)
+    if (ts === undefined || Object.keys(tags).length > telemetryLimits.maxTags) {
       refused.push({
         line,
-        message: time === undefined ? 'timestamp out of range' : 'too many tags',
+        message: ts === undefined ? 'timestamp out of range' : 'too many tags',
       })
       continue
     }
-    const tagKey = JSON.stringify(Object.entries(tags).sort(([a], [b]) => (a < b ? -1 : 1)))
-    for (const [field, value] of point.fields) {
-      const metric = `${point.measurement}.${field}`
-      const key = `${deviceId}\u001f${metric}\u001f${tagKey}`
-      let entry = bySeries.get(key)
-      if (entry === undefined) {
-        const series = {
-          tenant: writer.tenantId,
-          device: deviceId,
-          metric,
-          ...(Object.keys(tags).length === 0 ? {} : { tags }),
-        }
-        entry = { series, times: [], values: [] }
-        bySeries.set(key, entry)
-      }
-      if (value.type === 'unsigned' && value.value > 2n ** 63n - 1n) {
-        refused.push({
-          line,
-          message: `field ${field}: unsigned ${String(value.value)} exceeds int64`,
-        })
-        continue
-      }
-      entry.times.push(time)
-      entry.values.push(value.value)
+    // A line is stored whole or refused whole, as InfluxDB does.
+    const overflow = point.fields.find(([, v]) => v.type === 'unsigned' && v.value > maxInt64)
+    if (overflow !== undefined) {
+      refused.push({
+        line,
+        message: `field ${overflow[0]}: unsigned ${String(overflow[1].value)} exceeds int64`,
+      })
+      continue
     }
+    const values = Object.fromEntries(
+      point.fields.map(([field, v]) => [`${point.measurement}.${field}`, v.value]),
+    )
+    const records = byDevice.get(deviceId) ?? []
+    byDevice.set(deviceId, records)
+    records.push({ ts, values, ...(Object.keys(tags).length === 0 ? {} : { tags }) })
   }
-  return { batches: [...bySeries.values()], refused }
+  const batches = [...byDevice].flatMap(([deviceId, records]) =>
+    toSeriesBatches({ tenantId: writer.tenantId, deviceId }, records, now),
+  )
+  return { batches, refused }
 }
 
 function toMs(timestamp: bigint, precision: LinePrecision): number | undefined {
