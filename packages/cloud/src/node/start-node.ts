@@ -5,6 +5,7 @@ import {
   openSqliteSessionStore,
   type Broker,
   type Listener,
+  type ServerMessage,
 } from '@strata/mqtt'
 import { isStrataError } from '@strata/protocol'
 import { openEmbeddedStore, type TimeSeriesStore } from '@strata/tsdb'
@@ -66,6 +67,12 @@ export interface StrataNode {
   readonly setupTokenPath: string
   /** The CA chain devices must trust for the MQTTS port (PEM), also `DIR/ca/…`. */
   readonly caChainPem: string
+  /**
+   * Publishes as the node, routed like any message: e.g. to a device's cloud topics
+   * (`strata/v1/devices/{id}/commands/request/{name}`). QoS 1 messages wait in the persistent
+   * session of a device that sleeps. Resolves once the message is durable where it had to be.
+   */
+  publish(message: ServerMessage): Promise<void>
   close(): Promise<void>
   [Symbol.asyncDispose](): Promise<void>
 }
@@ -285,6 +292,7 @@ export async function startNode(options: NodeOptions): Promise<StrataNode> {
       setupToken,
       setupTokenPath,
       caChainPem: ca.caChainPem(),
+      publish,
       close: closeOnce,
       [Symbol.asyncDispose]: closeOnce,
     }
