@@ -50,7 +50,7 @@ function normalizeOne(item: unknown, what: string): TelemetryRecord {
       },
     )
   }
-  if (Object.hasOwn(item, 'values')) return decodeRecord(item, what)
+  if (Object.hasOwn(item, 'values')) return decodeRecord(withNumericTs(item), what)
   const reserved = reservedKeys.find((key) => Object.hasOwn(item, key))
   if (reserved !== undefined) {
     throw new ProtocolError(
@@ -62,4 +62,16 @@ function normalizeOne(item: unknown, what: string): TelemetryRecord {
     )
   }
   return { values: decodeValues(item, what) }
+}
+
+/**
+ * CBOR integers decode as bigint (to keep int64 values exact), but a timestamp is epoch ms: a
+ * device that writes `ts` as a CBOR unsigned integer (tinycbor's `cbor_encode_uint`, zcbor) means
+ * the same as one that writes a float. Out-of-range values stay bigint and fail the schema.
+ */
+function withNumericTs(item: object): object {
+  const ts = (item as { ts?: unknown }).ts
+  return typeof ts === 'bigint' && ts >= 0n && ts <= BigInt(Number.MAX_SAFE_INTEGER)
+    ? { ...item, ts: Number(ts) }
+    : item
 }

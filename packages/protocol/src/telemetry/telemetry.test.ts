@@ -112,6 +112,19 @@ describe('decodeTelemetry: CBOR', () => {
     ])
   })
 
+  it('takes a timestamp written as a CBOR unsigned integer, as tinycbor and zcbor write it', () => {
+    // {"ts": 1764057600000 (uint64), "values": {"t": 21.5}}
+    assert.deepEqual(
+      decodeTelemetry(hex('a26274731b0000019aba06d0006676616c756573a16174f94d60'), 'cbor'),
+      [{ ts: 1764057600000, values: { t: 21.5 } }],
+    )
+    // beyond epoch-ms range it is still refused, naming the field
+    assert.throws(
+      () => decodeTelemetry(hex('a26274731bffffffffffffffff6676616c756573a16174f94d60'), 'cbor'),
+      fails('PROTOCOL_INVALID', /\/ts must be/),
+    )
+  })
+
   it('rejects integers beyond int64 and byte strings as values', () => {
     assert.throws(
       () => decodeTelemetry(hex('a1616e1bffffffffffffffff'), 'cbor'),
