@@ -100,6 +100,12 @@ export {
   type DeviceMessage,
   type UpKind,
 } from './messages/decode-message.js'
+export {
+  applyMergePatch,
+  isJsonObject,
+  mergeDocument,
+  type JsonObject,
+} from './messages/merge-patch.js'
 
 export {
   FirmwareDelta,

@@ -97,20 +97,19 @@ export const CommandResponse = Type.Object(
 export type CommandResponse = Static<typeof CommandResponse>
 
 /** The states a device reports while it follows a firmware offer. */
-export const FirmwareState = Type.Union(
-  [
-    'offered',
-    'downloading',
-    'downloaded',
-    'verifying',
-    'installing',
-    'rebooting',
-    'confirmed',
-    'failed',
-    'rolled-back',
-    'rejected',
-  ].map((s) => Type.Literal(s)),
-)
+export const FirmwareState = Type.Union([
+  Type.Literal('offered'),
+  Type.Literal('downloading'),
+  Type.Literal('downloaded'),
+  Type.Literal('verifying'),
+  Type.Literal('installing'),
+  Type.Literal('rebooting'),
+  Type.Literal('confirmed'),
+  Type.Literal('failed'),
+  Type.Literal('rolled-back'),
+  Type.Literal('rejected'),
+])
+export type FirmwareState = Static<typeof FirmwareState>
 
 /** `firmware/progress`, up. */
 export const FirmwareProgress = Type.Object(
