@@ -84,9 +84,29 @@ test('a restart turns online devices offline, and last-seen follows every packet
   assert.equal(tracker.get('d').lastSeenAt, now())
   tracker.close()
   const after = new PresenceTracker({ db, clock: now, sweepMs: 3_600_000 })
-  t.after(() => after.close())
   assert.deepEqual(
     [after.get('d').status, after.get('d').reason],
     ['offline', 'the node restarted'],
   )
+  after.close() // before setup's hook closes the database: close() writes what is pending
+})
+
+test('changes are written behind in one transaction, and close() writes what is pending', (t) => {
+  const { db, tracker } = setup(t)
+  const insert = db.prepare(
+    "INSERT INTO devices (id, tenant_id, name, state, labels, attributes, created_at, updated_at) VALUES (?, 't', ?, 'active', '{}', '{}', 0, 0)",
+  )
+  for (let i = 0; i < 50; i++) insert.run(`d${String(i)}`, `d${String(i)}`)
+  for (let i = 0; i < 50; i++) tracker.connected(`d${String(i)}`)
+  const rows = () => (db.prepare('SELECT count(*) AS n FROM presence').get() as { n: number }).n
+  assert.equal(rows(), 0, 'nothing written yet: no commit per connect')
+  assert.equal(tracker.get('d7').status, 'online', 'reads see pending changes')
+  tracker.flush()
+  assert.equal(rows(), 50)
+  tracker.disconnected('d7', 'keep-alive timeout', undefined)
+  tracker.close()
+  const row = db.prepare("SELECT status FROM presence WHERE device_id = 'd7'").get() as {
+    status: string
+  }
+  assert.equal(row.status, 'offline')
 })

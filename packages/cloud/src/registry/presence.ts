@@ -38,13 +38,25 @@ interface Row {
   wake_by: number | null
 }
 
-/** Drives the presence state machine from connection events and a timer for overdue sleepers. */
+/** How long a presence change may wait in memory before it is written with its neighbours. */
+const writeBehindMs = 500
+
+/**
+ * Drives the presence state machine from connection events and a timer for overdue sleepers.
+ * Changes are written behind, many in one transaction every {@link writeBehindMs}: one SQLite
+ * commit per connect cost ~3 ms of blocked event loop, which made a fleet of 1,000 devices
+ * reconnecting at once wait seconds for CONNACKs. Presence is soft state — a restart marks every
+ * device offline anyway — so a crash losing the last half second of it loses nothing that matters.
+ */
 export class PresenceTracker {
   readonly #db: StateDb
   readonly #clock: () => number
   readonly #onChange: (change: PresenceChange) => void
   readonly #timer: NodeJS.Timeout
   readonly #seen = new Map<string, number>()
+  /** Rows changed since the last write, newest per device. */
+  readonly #pending = new Map<string, Row>()
+  #flushTimer: NodeJS.Timeout | undefined
 
   constructor(deps: {
     db: StateDb
@@ -109,6 +121,7 @@ export class PresenceTracker {
 
   /** Sleepers past their deadline become offline. */
   sweep(): void {
+    this.flush()
     const now = this.#clock()
     const overdue = this.#db
       .prepare("SELECT * FROM presence WHERE status = 'sleeping' AND wake_by <= ?")
@@ -116,8 +129,27 @@ export class PresenceTracker {
     for (const row of overdue) this.#set(row.device_id, 'offline', 'missed its wake-up', null)
   }
 
+  /** Writes the pending changes now, in one transaction. */
+  flush(): void {
+    clearTimeout(this.#flushTimer)
+    this.#flushTimer = undefined
+    if (this.#pending.size === 0) return
+    const rows = [...this.#pending.values()]
+    this.#pending.clear()
+    const upsert = this.#db.prepare(
+      `INSERT INTO presence (device_id, status, reason, since, last_seen_at, wake_by) VALUES (?, ?, ?, ?, ?, ?)
+       ON CONFLICT (device_id) DO UPDATE SET status = excluded.status, reason = excluded.reason,
+         since = excluded.since, last_seen_at = excluded.last_seen_at, wake_by = excluded.wake_by`,
+    )
+    this.#db.transaction(() => {
+      for (const r of rows)
+        upsert.run(r.device_id, r.status, r.reason, r.since, r.last_seen_at, r.wake_by)
+    })()
+  }
+
   close(): void {
     clearInterval(this.#timer)
+    this.flush()
   }
 
   #set(deviceId: string, status: PresenceStatus, reason: string, wakeBy: number | null): void {
@@ -125,13 +157,17 @@ export class PresenceTracker {
     const previous = previousRow === undefined ? undefined : toPresence(previousRow, undefined)
     const now = this.#clock()
     const lastSeen = this.#seen.get(deviceId) ?? previousRow?.last_seen_at ?? null
-    this.#db
-      .prepare(
-        `INSERT INTO presence (device_id, status, reason, since, last_seen_at, wake_by) VALUES (?, ?, ?, ?, ?, ?)
-         ON CONFLICT (device_id) DO UPDATE SET status = excluded.status, reason = excluded.reason,
-           since = excluded.since, last_seen_at = excluded.last_seen_at, wake_by = excluded.wake_by`,
-      )
-      .run(deviceId, status, reason, now, lastSeen, wakeBy)
+    this.#pending.set(deviceId, {
+      device_id: deviceId,
+      status,
+      reason,
+      since: now,
+      last_seen_at: lastSeen,
+      wake_by: wakeBy,
+    })
+    this.#flushTimer ??= setTimeout(() => {
+      this.flush()
+    }, writeBehindMs).unref()
     this.#onChange({
       previous,
       current: { deviceId, status, reason, since: now, lastSeenAt: lastSeen, wakeBy },
@@ -139,6 +175,8 @@ export class PresenceTracker {
   }
 
   #row(deviceId: string): Row | undefined {
+    const pending = this.#pending.get(deviceId)
+    if (pending !== undefined) return pending
     return this.#db.prepare('SELECT * FROM presence WHERE device_id = ?').get(deviceId) as
       Row | undefined
   }
