@@ -23,6 +23,12 @@ export const cloudErrorCodes = {
   CLOUD_PORT_IN_USE:
     'A port the node was asked to listen on is taken; the message names the port and its flag.',
   CLOUD_DATA_LOCKED: 'The data folder is in use by another Strata node.',
+  CLOUD_PRECONDITION_FAILED:
+    'An `If-Match` that does not match: the resource (a twin’s desired state) changed since you read it.',
+  CLOUD_TWIN_TOO_LARGE:
+    'A twin document would be over 256 KiB of JSON or 16 levels deep after the patch, or the patch itself is too large.',
+  CLOUD_COMMAND_UNKNOWN:
+    'A device answered a command that does not exist or is not its own (MQTT only: PUBACK 0x83 and the errors topic).',
   CLOUD_INTERNAL:
     'An unexpected failure inside the node; the reply carries the request id the node logged it with.',
 } as const

@@ -12,6 +12,10 @@ export type Permission =
   | 'devices:revoke'
   | 'telemetry:read'
   | 'telemetry:write'
+  | 'twin:read'
+  | 'twin:write'
+  | 'commands:read'
+  | 'commands:send'
   | 'users:manage'
   | 'tokens:manage'
   | 'audit:read'
@@ -25,6 +29,10 @@ const grants: Readonly<Record<Role, ReadonlySet<Permission>>> = {
     'devices:revoke',
     'telemetry:read',
     'telemetry:write',
+    'twin:read',
+    'twin:write',
+    'commands:read',
+    'commands:send',
     'users:manage',
     'tokens:manage',
     'audit:read',
@@ -35,9 +43,18 @@ const grants: Readonly<Record<Role, ReadonlySet<Permission>>> = {
     'devices:write',
     'telemetry:read',
     'telemetry:write',
+    'twin:read',
+    'twin:write',
+    'commands:read',
+    'commands:send',
   ]),
-  viewer: new Set<Permission>(['devices:read', 'telemetry:read']),
-  provisioner: new Set<Permission>(['devices:read', 'devices:write', 'devices:credentials']),
+  viewer: new Set<Permission>(['devices:read', 'telemetry:read', 'twin:read', 'commands:read']),
+  provisioner: new Set<Permission>([
+    'devices:read',
+    'devices:write',
+    'devices:credentials',
+    'twin:read',
+  ]),
 }
 
 /** Who is calling the API: a logged-in user or an API token, always inside one tenant. */

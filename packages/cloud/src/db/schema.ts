@@ -128,4 +128,79 @@ export const migrations: readonly string[] = [
   CREATE INDEX devices_by_profile ON devices(tenant_id, profile_id);
   CREATE INDEX group_members_by_device ON group_members(device_id);
   `,
+  /* 4: device twins with their history; commands and bulk command jobs */ `
+  CREATE TABLE twins (
+    device_id TEXT PRIMARY KEY REFERENCES devices(id) ON DELETE CASCADE,
+    tenant_id TEXT NOT NULL,
+    desired TEXT NOT NULL DEFAULT '{}',
+    desired_version INTEGER NOT NULL DEFAULT 0,
+    desired_meta TEXT NOT NULL DEFAULT '{}',
+    desired_updated_at INTEGER,
+    reported TEXT NOT NULL DEFAULT '{}',
+    reported_version INTEGER NOT NULL DEFAULT 0,
+    reported_meta TEXT NOT NULL DEFAULT '{}',
+    reported_updated_at INTEGER,
+    delivered_version INTEGER NOT NULL DEFAULT 0,
+    delivered_at INTEGER
+  );
+  CREATE INDEX twins_by_tenant ON twins(tenant_id, device_id);
+  CREATE TABLE twin_history (
+    seq INTEGER PRIMARY KEY,
+    device_id TEXT NOT NULL REFERENCES devices(id) ON DELETE CASCADE,
+    side TEXT NOT NULL,
+    version INTEGER NOT NULL,
+    source TEXT NOT NULL,
+    at INTEGER NOT NULL,
+    patch TEXT NOT NULL
+  );
+  CREATE INDEX twin_history_by_device ON twin_history(device_id, side, seq);
+  CREATE TABLE twin_baselines (
+    device_id TEXT NOT NULL REFERENCES devices(id) ON DELETE CASCADE,
+    side TEXT NOT NULL,
+    version INTEGER NOT NULL,
+    at INTEGER NOT NULL,
+    document TEXT NOT NULL,
+    metadata TEXT NOT NULL,
+    PRIMARY KEY (device_id, side)
+  );
+  CREATE TABLE command_jobs (
+    id TEXT PRIMARY KEY,
+    tenant_id TEXT NOT NULL,
+    group_id TEXT NOT NULL,
+    name TEXT NOT NULL,
+    params TEXT NOT NULL,
+    timeout_s INTEGER NOT NULL,
+    expires_in_s INTEGER NOT NULL,
+    total INTEGER NOT NULL,
+    created_by TEXT NOT NULL,
+    created_at INTEGER NOT NULL
+  );
+  CREATE INDEX command_jobs_by_tenant ON command_jobs(tenant_id, created_at);
+  CREATE TABLE commands (
+    id TEXT PRIMARY KEY,
+    tenant_id TEXT NOT NULL,
+    device_id TEXT NOT NULL REFERENCES devices(id) ON DELETE CASCADE,
+    job_id TEXT REFERENCES command_jobs(id),
+    name TEXT NOT NULL,
+    params TEXT NOT NULL,
+    status TEXT NOT NULL,
+    status_reason TEXT NOT NULL DEFAULT '',
+    timeout_s INTEGER NOT NULL,
+    created_by TEXT NOT NULL,
+    created_at INTEGER NOT NULL,
+    expires_at INTEGER NOT NULL,
+    deadline_at INTEGER NOT NULL,
+    sent_at INTEGER,
+    delivered_at INTEGER,
+    finished_at INTEGER,
+    result TEXT,
+    error TEXT,
+    late_response TEXT,
+    late_at INTEGER
+  );
+  CREATE INDEX commands_by_device ON commands(device_id);
+  CREATE INDEX commands_open ON commands(status, deadline_at);
+  CREATE INDEX commands_unsent ON commands(sent_at, status);
+  CREATE INDEX commands_by_job ON commands(job_id, status);
+  `,
 ]

@@ -18,6 +18,9 @@ import type { DeviceProfiles } from '../registry/device-profiles.js'
 import type { PresenceTracker } from '../registry/presence.js'
 import type { WriteBatcher } from '../ingestion/write-batcher.js'
 import type { DeviceCertificates } from '../provisioning/device-certificates.js'
+import type { DeviceTwins } from '../twins/device-twins.js'
+import type { DeviceCommands } from '../commands/device-commands.js'
+import type { CommandJobs } from '../commands/command-jobs.js'
 import type { Registry as MetricsRegistry } from 'prom-client'
 import type { Logger } from 'pino'
 import type { IncomingHttpHeaders } from 'node:http'
@@ -47,6 +50,9 @@ export interface HttpServices {
   readonly presence: PresenceTracker
   readonly deviceErrors: DeviceErrors
   readonly certificates: DeviceCertificates
+  readonly twins: DeviceTwins
+  readonly commands: DeviceCommands
+  readonly commandJobs: CommandJobs
   readonly audit: AuditLog
   readonly store: TimeSeriesStore
   readonly batcher: WriteBatcher

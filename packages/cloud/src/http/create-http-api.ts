@@ -8,12 +8,14 @@ import type { Api, HttpServices } from './api-types.js'
 import { sendProblem } from './problem.js'
 import { registerAccountRoutes } from './routes/account-routes.js'
 import { registerAuditRoutes } from './routes/audit-routes.js'
+import { registerCommandRoutes } from './routes/command-routes.js'
 import { registerCredentialRoutes } from './routes/credential-routes.js'
 import { registerDeviceRoutes } from './routes/device-routes.js'
 import { registerGroupRoutes } from './routes/group-routes.js'
 import { registerInfluxWriteRoutes } from './routes/influx-write-routes.js'
 import { registerProfileRoutes } from './routes/profile-routes.js'
 import { registerTelemetryRoutes } from './routes/telemetry-routes.js'
+import { registerTwinRoutes } from './routes/twin-routes.js'
 
 export interface HttpApiOptions {
   /** Largest request body (default 4 MiB: an InfluxDB write batch). */
@@ -104,6 +106,8 @@ export async function createHttpApi(
   registerProfileRoutes(app, services)
   registerGroupRoutes(app, services)
   registerTelemetryRoutes(app, services)
+  registerTwinRoutes(app, services)
+  registerCommandRoutes(app, services)
   registerAuditRoutes(app, services)
   registerCredentialRoutes(app, services)
   registerInfluxWriteRoutes(app, services)

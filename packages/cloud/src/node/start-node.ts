@@ -40,6 +40,15 @@ import { SecretStore } from '../secrets/secret-store.js'
 import { createNodeMetrics } from './node-metrics.js'
 import { loadServerTls } from './node-tls.js'
 import { attributesOf } from '../broker-access/device-access.js'
+import { CommandDispatch } from '../commands/command-dispatch.js'
+import { CommandJobs } from '../commands/command-jobs.js'
+import { commandResponseHandler } from '../commands/command-messages.js'
+import { DeviceCommands } from '../commands/device-commands.js'
+import { deviceRefusal } from '../twins/device-refusal.js'
+import { DeviceSubscriptions } from '../twins/device-subscriptions.js'
+import { DeviceTwins } from '../twins/device-twins.js'
+import { twinGetHandler, twinReportedHandler } from '../twins/twin-messages.js'
+import { TwinSync } from '../twins/twin-sync.js'
 
 /** Where and how an all-in-one node runs. Port 0 picks a free port. */
 export interface NodeOptions {
@@ -147,6 +156,17 @@ export async function startNode(options: NodeOptions): Promise<StrataNode> {
       onProfileChange: (deviceId) => profiles.forgetDevice(deviceId),
     })
     const groups = new DeviceGroups({ db, audit, clock, lookup: (id) => registry.lookup(id) })
+    const lookup = (id: string) => registry.lookup(id)
+    const twins = new DeviceTwins({ db, audit, clock, lookup })
+    const commands = new DeviceCommands({ db, audit, clock, lookup })
+    const commandJobs = new CommandJobs({
+      db,
+      audit,
+      clock,
+      commands,
+      members: (principal, groupId, q) => groups.members(principal, groupId, q),
+    })
+    const subscriptions = new DeviceSubscriptions()
     const ledger = new CertificateLedger(db, clock)
     const deviceErrors = new DeviceErrors(db, clock)
     const presence = new PresenceTracker({ db, clock })
@@ -178,6 +198,14 @@ export async function startNode(options: NodeOptions): Promise<StrataNode> {
     const batcher = new WriteBatcher(store, { onStored: (n) => metrics.pointsStored.inc(n) })
     closers.push(() => batcher.drain())
     const publish = (m: Parameters<Broker['publish']>[0]) => broker.publish(m)
+    const refuse = deviceRefusal({
+      errors: deviceErrors,
+      publish,
+      clock,
+      log,
+      onRefused: (code) => metrics.messagesRefused.inc({ code }),
+    })
+    const twinHandlerDeps = { twins, publish, refuse, log }
     const messages = new DeviceMessages({
       profileOf: (deviceId) => profiles.forDevice(deviceId),
       batcher,
@@ -189,6 +217,9 @@ export async function startNode(options: NodeOptions): Promise<StrataNode> {
       handlers: new Map([
         ['provisioning.request', provisioningHandler({ certificates, publish })],
         ['certificate.request', certificateRenewalHandler({ certificates, publish })],
+        ['twin.reported', twinReportedHandler(twinHandlerDeps)],
+        ['twin.get', twinGetHandler(twinHandlerDeps)],
+        ['command.response', commandResponseHandler({ commands, refuse, log })],
       ]),
       onRefused: (code) => metrics.messagesRefused.inc({ code }),
     })
@@ -200,15 +231,23 @@ export async function startNode(options: NodeOptions): Promise<StrataNode> {
         hooks: {
           authenticate: (ctx) => access.authenticate(ctx),
           authorizePublish: (client, topic) => access.authorizePublish(client, topic),
-          authorizeSubscribe: (client, filter) => access.authorizeSubscribe(client, filter),
+          authorizeSubscribe: (client, filter) => {
+            const decision = access.authorizeSubscribe(client, filter)
+            // Twins and commands resend what a new session missed (twins/device-subscriptions.ts).
+            if (decision.allowed) subscriptions.allowed(client, filter)
+            return decision
+          },
           onPublish: (client, message) => messages.onPublish(client, message),
           onConnect: (client) => {
             const a = attributesOf(client)
             if (a?.kind !== 'device' || a.deviceId === undefined) return
             registry.markConnected(a.deviceId)
             presence.connected(a.deviceId)
+            // Sends the desired state when the device holds an older version than the twin's.
+            subscriptions.connected(client, a.deviceId)
           },
           onDisconnect: (client, reason) => {
+            subscriptions.disconnected(client)
             const a = attributesOf(client)
             if (a?.kind !== 'device' || a.deviceId === undefined) return
             // The profile's sleep schedule wins; the attribute serves devices without one.
@@ -223,6 +262,11 @@ export async function startNode(options: NodeOptions): Promise<StrataNode> {
     )
     closers.push(() => broker.close())
     const metrics = createNodeMetrics(broker)
+    // Closed before the broker (closers run in reverse): their last publishes still get through.
+    const twinSync = new TwinSync({ twins, subscriptions, publish, log })
+    closers.push(() => twinSync.close())
+    const dispatch = new CommandDispatch({ commands, subscriptions, publish, clock, log })
+    closers.push(() => dispatch.close())
 
     const mqtt: Listener = await listenTcp(broker, {
       host: options.host,
@@ -254,6 +298,9 @@ export async function startNode(options: NodeOptions): Promise<StrataNode> {
         presence,
         deviceErrors,
         certificates,
+        twins,
+        commands,
+        commandJobs,
         audit,
         store,
         batcher,
