@@ -15,6 +15,7 @@ import { addLogin } from './commands/login.js'
 import { addAdmin } from './commands/admin.js'
 import { addDevices } from './commands/devices.js'
 import { addClaims } from './commands/claims.js'
+import { addSimulate } from './commands/simulate.js'
 import { decide, topicsOf } from './commands/protocol-topics.js'
 import { intOption } from './commands/int-option.js'
 import { readInput } from './commands/read-input.js'
@@ -74,6 +75,7 @@ function createProgram(
   addDevices(program, node)
   addClaims(program, node)
   addAdmin(program, node)
+  addSimulate(program, node)
   return program
 }
 
