@@ -43,6 +43,15 @@ describe('applyMergePatch', () => {
     assert.deepEqual(patch, { a: { b: null, d: { e: 1 } } })
   })
 
+  it('keeps a nested __proto__ key a plain key, and serialises it back', () => {
+    const patched = applyMergePatch({}, JSON.parse('{"a": {"__proto__": {"x": 1}}}')) as {
+      a: object
+    }
+    assert.deepEqual(Object.keys(patched.a), ['__proto__'])
+    assert.equal(Object.getPrototypeOf(patched.a), Object.prototype)
+    assert.equal(JSON.stringify(patched), '{"a":{"__proto__":{"x":1}}}')
+  })
+
   it('keeps a __proto__ key from the wire as a plain key', () => {
     const patch = JSON.parse('{"__proto__": {"polluted": true}, "a": 1}')
     const result = applyMergePatch({}, patch) as Record<string, unknown>
