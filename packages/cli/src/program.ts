@@ -16,6 +16,8 @@ import { addAdmin } from './commands/admin.js'
 import { addDevices } from './commands/devices.js'
 import { addClaims } from './commands/claims.js'
 import { addSimulate } from './commands/simulate.js'
+import { addTwin } from './commands/twin-verbs.js'
+import { addCommands } from './commands/command-verbs.js'
 import { decide, topicsOf } from './commands/protocol-topics.js'
 import { intOption } from './commands/int-option.js'
 import { readInput } from './commands/read-input.js'
@@ -75,6 +77,8 @@ function createProgram(
   addDevices(program, node)
   addClaims(program, node)
   addAdmin(program, node)
+  addTwin(program, node)
+  addCommands(program, node)
   addSimulate(program, node)
   return program
 }

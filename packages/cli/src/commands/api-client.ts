@@ -55,6 +55,8 @@ export interface ApiClient {
   readonly url: string
   get<T>(path: string, query?: Readonly<Record<string, string | number | undefined>>): Promise<T>
   post<T>(path: string, body?: unknown): Promise<T>
+  /** A JSON merge patch; `ifMatch` sends `If-Match` (optimistic concurrency). */
+  patch<T>(path: string, body: unknown, ifMatch?: string): Promise<T>
   delete<T>(path: string): Promise<T>
 }
 
@@ -178,7 +180,12 @@ export function createApiClient(
   expiredHint?: () => string,
 ): ApiClient {
   const base = normalizeUrl(url)
-  const call = async <T>(method: string, path: string, body?: unknown): Promise<T> => {
+  const call = async <T>(
+    method: string,
+    path: string,
+    body?: unknown,
+    extraHeaders: Readonly<Record<string, string>> = {},
+  ): Promise<T> => {
     let res: Response
     try {
       res = await fetch(`${base}${path}`, {
@@ -187,6 +194,7 @@ export function createApiClient(
           accept: 'application/json, application/problem+json',
           ...(token === undefined ? {} : { authorization: `Bearer ${token}` }),
           ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+          ...extraHeaders,
         },
         ...(body === undefined ? {} : { body: JSON.stringify(body) }),
         signal: AbortSignal.timeout(requestTimeoutMs),
@@ -211,6 +219,8 @@ export function createApiClient(
     url: base,
     get: (path, query) => call('GET', `${path}${queryString(query)}`),
     post: (path, body) => call('POST', path, body ?? {}),
+    patch: (path, body, ifMatch) =>
+      call('PATCH', path, body, ifMatch === undefined ? {} : { 'if-match': ifMatch }),
     delete: (path) => call('DELETE', path),
   }
 }
