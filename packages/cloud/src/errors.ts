@@ -29,6 +29,20 @@ export const cloudErrorCodes = {
     'A twin document would be over 256 KiB of JSON or 16 levels deep after the patch, or the patch itself is too large.',
   CLOUD_COMMAND_UNKNOWN:
     'A device answered a command that does not exist or is not its own (MQTT only: PUBACK 0x83 and the errors topic).',
+  CLOUD_LIVE_LIMIT:
+    'A live-feed limit was reached: connections on the node or per token, or subscriptions per connection.',
+  CLOUD_DELIVERY_TARGET_INVALID:
+    'A rule action target (webhook, AMQP, NATS) that is malformed or not allowed: wrong scheme, credentials in a webhook URL, a short secret, a private address.',
+  CLOUD_DELIVERY_ADDRESS_FORBIDDEN:
+    'A delivery target’s host resolves to a loopback, link-local or private address and the node does not allow private networks.',
+  CLOUD_DELIVERY_MESSAGE_INVALID:
+    'A rule action message that cannot be queued: not JSON, over the size limit, or with a malformed id.',
+  CLOUD_DELIVERY_QUEUE_FULL:
+    'The delivery outbox holds its maximum number of messages; the message was refused, not queued.',
+  CLOUD_DELIVERY_FAILED:
+    'One attempt to deliver a rule action failed (HTTP status, broker error, timeout); retried or dead-lettered.',
+  CLOUD_DELIVERY_CLOSED:
+    'The delivery outbox is closed (the node is stopping); nothing was queued.',
   CLOUD_INTERNAL:
     'An unexpected failure inside the node; the reply carries the request id the node logged it with.',
 } as const

@@ -37,6 +37,14 @@ export interface Command {
   readonly lateResponse: (CommandResponse & { readonly at: number }) | null
 }
 
+/** A command the expiry sweep just expired. */
+export interface ExpiredCommand {
+  readonly id: string
+  readonly tenantId: string
+  readonly deviceId: string
+  readonly name: string
+}
+
 /** What a new command row holds. */
 export interface NewCommandRow {
   readonly id: string
@@ -196,16 +204,23 @@ export class CommandStore {
       .run(JSON.stringify(response), now, id)
   }
 
-  /** Expires every open command past its deadline; returns how many. */
-  expireOverdue(now: number): number {
-    return this.#db
+  /** Expires every open command past its deadline; returns those it expired. */
+  expireOverdue(now: number): ExpiredCommand[] {
+    const rows = this.#db
       .prepare(
         `UPDATE commands SET status = 'expired', finished_at = ?,
            status_reason = CASE status WHEN 'queued' THEN 'the device did not answer before expiresAt'
              ELSE 'no final answer within timeoutS of the device accepting it' END
-         WHERE status IN ('queued', 'delivered') AND deadline_at <= ?`,
+         WHERE status IN ('queued', 'delivered') AND deadline_at <= ?
+         RETURNING id, tenant_id, device_id, name`,
       )
-      .run(now, now).changes
+      .all(now, now) as { id: string; tenant_id: string; device_id: string; name: string }[]
+    return rows.map((r) => ({
+      id: r.id,
+      tenantId: r.tenant_id,
+      deviceId: r.device_id,
+      name: r.name,
+    }))
   }
 
   /** Commands of a job by status. */

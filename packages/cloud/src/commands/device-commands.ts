@@ -7,7 +7,7 @@ import { CloudError, notFound } from '../errors.js'
 import { decodeCursor, encodeCursor, type Page } from '../http/cursor.js'
 import type { Device } from '../registry/device-registry.js'
 import type { JsonObject } from '@strata/protocol'
-import { CommandStore, type Command } from './command-store.js'
+import { CommandStore, type Command, type CommandStatus } from './command-store.js'
 
 /** Bounds and defaults of commands. */
 export interface CommandOptions {
@@ -40,6 +40,18 @@ export interface CommandInput {
   readonly expiresInS?: number
 }
 
+/** A command was created (`queued`) or moved on to another status. */
+export interface CommandStatusChange {
+  readonly tenantId: string
+  readonly deviceId: string
+  readonly id: string
+  readonly name: string
+  readonly status: CommandStatus
+}
+
+/** Told each {@link CommandStatusChange} after it is committed; must return at once. */
+export type CommandStatusListener = (change: CommandStatusChange) => void
+
 /** What happened to a device's answer. */
 export type ResponseOutcome = 'updated' | 'late' | 'duplicate'
 
@@ -56,6 +68,9 @@ export class DeviceCommands {
   readonly #clock: () => number
   readonly #lookup: (deviceId: string) => Device | undefined
   readonly #listeners: (() => void)[] = []
+  readonly #statusListeners: CommandStatusListener[] = []
+  /** Commands queued since the last `notifyQueued` (their transaction has committed by then). */
+  #created: CommandStatusChange[] = []
 
   constructor(
     deps: {
@@ -77,6 +92,11 @@ export class DeviceCommands {
   /** Registers a listener told when new commands wait to be published. */
   onQueued(listener: () => void): void {
     this.#listeners.push(listener)
+  }
+
+  /** Registers a listener told of every command created and every status change (the live feed). */
+  onStatusChange(listener: CommandStatusListener): void {
+    this.#statusListeners.push(listener)
   }
 
   /** Queues a command to one device of the caller's tenant. */
@@ -164,11 +184,23 @@ export class DeviceCommands {
       outcome: 'ok',
       details: { commandId: id, name: spec.name, ...(jobId === null ? {} : { jobId }) },
     })
+    if (this.#statusListeners.length > 0) {
+      this.#created.push({
+        tenantId: device.tenantId,
+        deviceId: device.id,
+        id,
+        name: spec.name,
+        status: 'queued',
+      })
+    }
     return id
   }
 
-  /** Tells the dispatcher that commands wait. */
+  /** Tells the dispatcher that commands wait (and status listeners which ones were created). */
   notifyQueued(): void {
+    const created = this.#created
+    this.#created = []
+    for (const change of created) this.#changed(change)
     for (const listener of this.#listeners) listener()
   }
 
@@ -212,8 +244,10 @@ export class DeviceCommands {
    */
   respond(deviceId: string, commandId: string, response: CommandResponse): ResponseOutcome {
     const now = this.#clock()
-    return this.#db.transaction((): ResponseOutcome => {
-      this.store.expireOverdue(now)
+    let expired: readonly CommandStatusChange[] = []
+    let changed: CommandStatusChange | undefined
+    const outcome = this.#db.transaction((): ResponseOutcome => {
+      expired = this.#expire(now)
       const command = this.store.get(commandId)
       if (command?.deviceId !== deviceId) {
         throw new CloudError(
@@ -233,13 +267,33 @@ export class DeviceCommands {
       } else {
         this.store.finish(command.id, response, now)
       }
+      changed = {
+        tenantId: command.tenantId,
+        deviceId: command.deviceId,
+        id: command.id,
+        name: command.name,
+        status: response.status === 'accepted' ? 'delivered' : response.status,
+      }
       return 'updated'
     })()
+    for (const change of expired) this.#changed(change)
+    if (changed !== undefined) this.#changed(changed)
+    return outcome
   }
 
   /** Expires open commands past their deadline; returns how many. */
   sweep(): number {
-    return this.store.expireOverdue(this.#clock())
+    const expired = this.#expire(this.#clock())
+    for (const change of expired) this.#changed(change)
+    return expired.length
+  }
+
+  #expire(now: number): CommandStatusChange[] {
+    return this.store.expireOverdue(now).map((c) => ({ ...c, status: 'expired' as const }))
+  }
+
+  #changed(change: CommandStatusChange): void {
+    for (const listener of this.#statusListeners) listener(change)
   }
 
   #own(principal: Principal, deviceId: string): Device {

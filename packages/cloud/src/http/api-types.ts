@@ -21,6 +21,7 @@ import type { DeviceCertificates } from '../provisioning/device-certificates.js'
 import type { DeviceTwins } from '../twins/device-twins.js'
 import type { DeviceCommands } from '../commands/device-commands.js'
 import type { CommandJobs } from '../commands/command-jobs.js'
+import type { LiveFeed } from '../live/live-feed.js'
 import type { Registry as MetricsRegistry } from 'prom-client'
 import type { Logger } from 'pino'
 import type { IncomingHttpHeaders } from 'node:http'
@@ -56,6 +57,8 @@ export interface HttpServices {
   readonly audit: AuditLog
   readonly store: TimeSeriesStore
   readonly batcher: WriteBatcher
+  /** The live feed's connections (`GET /api/v1/live`). */
+  readonly live: LiveFeed
   readonly metrics: MetricsRegistry
   readonly clock: () => number
   /** Where devices connect: the node's MQTT and MQTTS listeners. */

@@ -1,5 +1,6 @@
 import rateLimit from '@fastify/rate-limit'
 import swagger from '@fastify/swagger'
+import websocket from '@fastify/websocket'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import Fastify from 'fastify'
 import type { Logger } from 'pino'
@@ -13,6 +14,8 @@ import { registerCredentialRoutes } from './routes/credential-routes.js'
 import { registerDeviceRoutes } from './routes/device-routes.js'
 import { registerGroupRoutes } from './routes/group-routes.js'
 import { registerInfluxWriteRoutes } from './routes/influx-write-routes.js'
+import { registerLiveRoutes } from './routes/live-routes.js'
+import { liveMaxFrameBytes } from '../live/live-feed.js'
 import { registerProfileRoutes } from './routes/profile-routes.js'
 import { registerTelemetryRoutes } from './routes/telemetry-routes.js'
 import { registerTwinRoutes } from './routes/twin-routes.js'
@@ -33,8 +36,8 @@ export const defaultHttpApiOptions: HttpApiOptions = {
 
 /**
  * The node's HTTP API: `/api/v1` (OpenAPI 3.1 at `/api/v1/openapi.json`, generated from the same
- * TypeBox schemas that validate requests), the InfluxDB v2 write endpoint `/api/v2/write`, and
- * Prometheus metrics at `/metrics`. Every error is `application/problem+json`. Not listening yet:
+ * TypeBox schemas that validate requests), the live feed (WebSocket) at `/api/v1/live`, the
+ * InfluxDB v2 write endpoint `/api/v2/write`, and Prometheus metrics at `/metrics`. Every error is `application/problem+json`. Not listening yet:
  * the caller decides where.
  */
 export async function createHttpApi(
@@ -101,6 +104,17 @@ export async function createHttpApi(
     },
   })
 
+  await app.register(websocket, {
+    // `ws` closes a connection that sends a larger frame with 1009.
+    options: { maxPayload: liveMaxFrameBytes, perMessageDeflate: false },
+    // Errors on an open socket (a frame too large, a client gone mid-frame): `ws` has already
+    // closed it or is closing it; a socket still open after an error is ended.
+    errorHandler: (err, socket, request) => {
+      request.log.debug({ err }, 'live socket error')
+      if (socket.readyState === socket.OPEN) socket.terminate()
+    },
+  })
+
   registerAccountRoutes(app, services)
   registerDeviceRoutes(app, services)
   registerProfileRoutes(app, services)
@@ -111,6 +125,7 @@ export async function createHttpApi(
   registerAuditRoutes(app, services)
   registerCredentialRoutes(app, services)
   registerInfluxWriteRoutes(app, services)
+  registerLiveRoutes(app, services)
 
   app.get('/api/v1/openapi.json', { schema: { hide: true } }, () => app.swagger())
   app.get('/metrics', { schema: { hide: true } }, async (req, reply) => {

@@ -9,6 +9,11 @@ export interface WriteBatcherOptions {
   readonly maxPendingPoints: number
   /** Told how many points each successful store write made durable (metrics). */
   readonly onStored?: (points: number) => void
+  /**
+   * Told the batches of each successful store write, once durable (the live feed). Called on the
+   * ingest path: it must return at once and never throw.
+   */
+  readonly onDurable?: (batches: readonly SeriesBatch[]) => void
 }
 
 export const defaultWriteBatcherOptions: WriteBatcherOptions = {
@@ -93,8 +98,10 @@ export class WriteBatcher {
 
   async #writeGroup(group: readonly Pending[]): Promise<void> {
     try {
-      const written = await this.#store.write(group.flatMap((p) => p.batches))
+      const batches = group.flatMap((p) => p.batches)
+      const written = await this.#store.write(batches)
       this.#options.onStored?.(written.points)
+      this.#options.onDurable?.(batches)
       for (const p of group) p.resolve()
       return
     } catch (err) {
@@ -108,6 +115,7 @@ export class WriteBatcher {
       try {
         const written = await this.#store.write(p.batches)
         this.#options.onStored?.(written.points)
+        this.#options.onDurable?.(p.batches)
         p.resolve()
       } catch (err) {
         p.reject(err)

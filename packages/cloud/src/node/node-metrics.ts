@@ -6,11 +6,15 @@ export interface NodeMetrics {
   readonly registry: Registry
   readonly pointsStored: Counter
   readonly messagesRefused: Counter<'code'>
+  readonly liveConnections: Gauge
+  readonly liveFramesSent: Counter
+  readonly liveFramesDropped: Counter
 }
 
 /**
  * Prometheus metrics of a node: the broker's counters and gauges (read when scraped), telemetry
- * points stored, messages refused by error code, and Node's own process metrics.
+ * points stored, messages refused by error code, the live feed's connections and frames, and
+ * Node's own process metrics.
  */
 export function createNodeMetrics(broker: Broker): NodeMetrics {
   const registry = new Registry()
@@ -23,6 +27,21 @@ export function createNodeMetrics(broker: Broker): NodeMetrics {
     name: 'strata_messages_refused_total',
     help: 'Device messages refused, by error code',
     labelNames: ['code'] as const,
+    registers: [registry],
+  })
+  const liveConnections = new Gauge({
+    name: 'strata_live_connections',
+    help: 'Live-feed WebSocket connections open now',
+    registers: [registry],
+  })
+  const liveFramesSent = new Counter({
+    name: 'strata_live_frames_sent_total',
+    help: 'Live-feed frames handed to the OS',
+    registers: [registry],
+  })
+  const liveFramesDropped = new Counter({
+    name: 'strata_live_frames_dropped_total',
+    help: 'Live-feed frames dropped because a client read too slowly',
     registers: [registry],
   })
   new Gauge({
@@ -73,5 +92,12 @@ export function createNodeMetrics(broker: Broker): NodeMetrics {
     })
   }
   collectDefaultMetrics({ register: registry, prefix: 'strata_' })
-  return { registry, pointsStored, messagesRefused }
+  return {
+    registry,
+    pointsStored,
+    messagesRefused,
+    liveConnections,
+    liveFramesSent,
+    liveFramesDropped,
+  }
 }

@@ -49,6 +49,8 @@ import { DeviceSubscriptions } from '../twins/device-subscriptions.js'
 import { DeviceTwins } from '../twins/device-twins.js'
 import { twinGetHandler, twinReportedHandler } from '../twins/twin-messages.js'
 import { TwinSync } from '../twins/twin-sync.js'
+import { LiveFeed, type LiveFeedOptions } from '../live/live-feed.js'
+import { LiveHub } from '../live/live-hub.js'
 
 /** Where and how an all-in-one node runs. Port 0 picks a free port. */
 export interface NodeOptions {
@@ -61,6 +63,8 @@ export interface NodeOptions {
   readonly tlsHostnames?: readonly string[]
   /** Passphrase the CA's private keys are encrypted with. */
   readonly caPassphrase?: string
+  /** Limits and timings of the live feed (`GET /api/v1/live`). */
+  readonly live?: Partial<LiveFeedOptions>
   readonly logger?: Logger
   readonly clock?: () => number
 }
@@ -157,8 +161,13 @@ export async function startNode(options: NodeOptions): Promise<StrataNode> {
     })
     const groups = new DeviceGroups({ db, audit, clock, lookup: (id) => registry.lookup(id) })
     const lookup = (id: string) => registry.lookup(id)
+    // The live feed's producers publish here; each publish costs a counter check when nobody listens.
+    const hub = new LiveHub({ lookup, clock, log: log.child({ component: 'live-hub' }) })
     const twins = new DeviceTwins({ db, audit, clock, lookup })
+    twins.onDesiredChange((id, version, patch) => hub.publishTwin(id, 'desired', version, patch))
+    twins.onReportedChange((id, version, patch) => hub.publishTwin(id, 'reported', version, patch))
     const commands = new DeviceCommands({ db, audit, clock, lookup })
+    commands.onStatusChange((change) => hub.publishCommand(change))
     const commandJobs = new CommandJobs({
       db,
       audit,
@@ -169,7 +178,11 @@ export async function startNode(options: NodeOptions): Promise<StrataNode> {
     const subscriptions = new DeviceSubscriptions()
     const ledger = new CertificateLedger(db, clock)
     const deviceErrors = new DeviceErrors(db, clock)
-    const presence = new PresenceTracker({ db, clock })
+    const presence = new PresenceTracker({
+      db,
+      clock,
+      onChange: (change) => hub.publishPresence(change),
+    })
     closers.push(() => presence.close())
     const certificates = new DeviceCertificates({
       ca,
@@ -195,7 +208,10 @@ export async function startNode(options: NodeOptions): Promise<StrataNode> {
       },
     })
 
-    const batcher = new WriteBatcher(store, { onStored: (n) => metrics.pointsStored.inc(n) })
+    const batcher = new WriteBatcher(store, {
+      onStored: (n) => metrics.pointsStored.inc(n),
+      onDurable: (batches) => hub.publishTelemetry(batches),
+    })
     closers.push(() => batcher.drain())
     const publish = (m: Parameters<Broker['publish']>[0]) => broker.publish(m)
     const refuse = deviceRefusal({
@@ -287,6 +303,21 @@ export async function startNode(options: NodeOptions): Promise<StrataNode> {
     })
     closers.push(() => mqtts.close())
 
+    const live = new LiveFeed(
+      {
+        hub,
+        authenticate: (token) => accounts.authenticate(token),
+        log,
+        clock,
+        metrics: {
+          connections: (n) => metrics.liveConnections.set(n),
+          framesSent: (n) => metrics.liveFramesSent.inc(n),
+          framesDropped: (n) => metrics.liveFramesDropped.inc(n),
+        },
+      },
+      options.live,
+    )
+
     const app = await createHttpApi(
       {
         accounts,
@@ -304,6 +335,7 @@ export async function startNode(options: NodeOptions): Promise<StrataNode> {
         audit,
         store,
         batcher,
+        live,
         metrics: metrics.registry,
         clock,
         endpoints: { mqttUrl: mqtt.url, mqttsUrl: mqtts.url },
@@ -314,6 +346,8 @@ export async function startNode(options: NodeOptions): Promise<StrataNode> {
       log,
     )
     closers.push(() => app.close())
+    // Before the HTTP server (closers run in reverse): clients get 1001 rather than a cut socket.
+    closers.push(() => live.close())
     await listenHttp(app, options.host, options.httpPort)
     const address = app.server.address()
     const httpPort =

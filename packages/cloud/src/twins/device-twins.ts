@@ -38,6 +38,9 @@ export interface Twin {
 /** Called after the desired side changed, with the new version and the patch that made it. */
 export type DesiredChangeListener = (deviceId: string, version: number, patch: JsonObject) => void
 
+/** Called after the device changed its reported side, with the new version and its patch. */
+export type ReportedChangeListener = (deviceId: string, version: number, patch: JsonObject) => void
+
 /**
  * Device twins: the desired and reported documents of each device, their history, the twin as it
  * was at any time, and fleet queries over them. Desired changes come from the API (permission
@@ -51,6 +54,7 @@ export class DeviceTwins {
   readonly #clock: () => number
   readonly #lookup: (deviceId: string) => Device | undefined
   readonly #listeners: DesiredChangeListener[] = []
+  readonly #reportedListeners: ReportedChangeListener[] = []
 
   constructor(
     deps: {
@@ -72,6 +76,11 @@ export class DeviceTwins {
   /** Registers a listener for desired changes (the node's twin sync). */
   onDesiredChange(listener: DesiredChangeListener): void {
     this.#listeners.push(listener)
+  }
+
+  /** Registers a listener for reported changes (the live feed). */
+  onReportedChange(listener: ReportedChangeListener): void {
+    this.#reportedListeners.push(listener)
   }
 
   /** The device's twin now, or as it was at `at` (epoch ms) rebuilt from its history. */
@@ -206,7 +215,10 @@ export class DeviceTwins {
   applyReported(deviceId: string, patch: JsonObject): TwinState {
     const device = this.#lookup(deviceId)
     if (device === undefined) throw notFound('device', deviceId)
-    return this.store.apply(device, 'reported', patch, 'device', this.#clock()).state
+    const { state, change } = this.store.apply(device, 'reported', patch, 'device', this.#clock())
+    if (change !== undefined)
+      for (const listener of this.#reportedListeners) listener(device.id, change.version, patch)
+    return state
   }
 
   /** The device's twin, for the node's own paths (MQTT). */
