@@ -39,7 +39,7 @@ describe('check:docs', () => {
 
   it('fails when a package gains a dependency the architecture doc does not show', () => {
     const d = fresh()
-    edit(join(d, 'packages/analytics/package.json'), (s) =>
+    edit(join(d, 'packages/gateway/package.json'), (s) =>
       s.replace(
         '"type": "module"',
         '"type": "module", "dependencies": { "@strata/protocol": "0.1.0" }',
@@ -49,7 +49,7 @@ describe('check:docs', () => {
     assert.equal(r.status, 1)
     assert.match(
       r.stderr,
-      /docs\/architecture.md says analytics depends on \[\], package.json says \[protocol\]/,
+      /docs\/architecture.md says gateway depends on \[\], package.json says \[protocol\]/,
     )
   })
 
