@@ -46,6 +46,11 @@ export class PlainTablePeer {
     await Promise.all(Array.from({ length: inFlight }, worker))
   }
 
+  /** Writes every page the load dirtied to the table's and index's files and syncs them. */
+  async checkpoint(): Promise<void> {
+    await this.#pool.query('CHECKPOINT')
+  }
+
   async vacuum(): Promise<void> {
     await this.#pool.query('VACUUM ANALYZE points')
     await this.#pool.query('CHECKPOINT')

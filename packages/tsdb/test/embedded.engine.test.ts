@@ -201,6 +201,58 @@ describe('embedded engine internals, seen from outside', () => {
     }
   })
 
+  it('seals whole chunks beside the writes, and after a crash counts none of them twice', async () => {
+    const { store, dir } = await fresh({ chunkMaxPoints: 256, compactAfterMs: 30 * DAY })
+    const series = (device: string) => ({ tenant: 't', device, metric: 'v' })
+    const start = NOW - DAY
+    const write = (device: string, from: number, n: number, sign = 1) =>
+      store.write([
+        {
+          series: series(device),
+          times: Array.from({ length: n }, (_, i) => start + from + i),
+          values: Array.from({ length: n }, (_, i) => sign * (from + i)),
+        },
+      ])
+    // 1,200 points of one series: four whole chunks and more, which a background seal takes.
+    await write('busy', 0, 1200)
+    const writes = [write('busy', 1200, 30), write('quiet', 0, 30)]
+    const during = await store.read({ selector: { tenant: 't' }, from: 0, to: NOW })
+    assert.equal(during.series.find((s) => s.key.device === 'busy')?.times.length, 1200)
+    await Promise.all(writes)
+    let stats = await store.stats()
+    for (let i = 0; i < 200 && (stats.detail['chunks'] as number) < 4; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 10))
+      stats = await store.stats()
+    }
+    assert.equal(stats.points, 1230 + 30)
+    assert.equal(stats.detail['chunks'], 4, 'four whole chunks sealed')
+    assert.ok((stats.detail['headPoints'] as number) < 256 + 30)
+    // The log still holds the sealed points (only a checkpoint starts it anew).
+    assert.ok((stats.detail['walBytes'] as number) > 1230 * 16)
+    // Later writes over sealed points win.
+    await write('busy', 100, 5, -1)
+
+    const copy = join(dir, '..', `${basename(dir)}-sealed`)
+    dirs.push(copy)
+    cpSync(dir, copy, { recursive: true })
+    rmSync(join(copy, 'LOCK'))
+    const reopened = await openEmbeddedStore(copy, { now: () => NOW })
+    try {
+      assert.equal((await reopened.stats()).points, 1230 + 30)
+      const page = await reopened.read({ selector: { tenant: 't' }, from: 0, to: NOW })
+      for (const s of page.series) {
+        assert.equal(s.times.length, s.key.device === 'busy' ? 1230 : 30, s.key.device)
+        s.times.forEach((t, i) => {
+          const overwritten = s.key.device === 'busy' && t - start >= 100 && t - start < 105
+          assert.equal(s.values[i], (overwritten ? -1 : 1) * (t - start))
+        })
+      }
+    } finally {
+      await reopened.close()
+      await store.close()
+    }
+  })
+
   it('refuses to open a folder with another timestamp precision', async () => {
     const { store, dir } = await fresh()
     await store.close()

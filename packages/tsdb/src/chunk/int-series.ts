@@ -89,7 +89,7 @@ export function sampledMedian(values: Float64Array, start = 0, end = values.leng
   return select(medianSample, count, count >>> 1)
 }
 
-interface SeriesPlan {
+export interface SeriesPlan {
   predictor: number
   mapping: number
   bias: number
@@ -118,14 +118,25 @@ function maxAbsOf(values: Float64Array): number {
   return maxAbs
 }
 
+/** The values the ranking last ranked (see {@link estimateSeriesBits}), so that planning reuses it. */
+let rankedValues: Float64Array | undefined
+let rankedCount = 0
+
 /**
  * Roughly the bits writeSeries would write (from the ranking's estimate), or undefined for
  * fewer than two values.
  */
 export function estimateSeriesBits(values: Float64Array): number | undefined {
   if (values.length < 2) return undefined
-  rankCandidates(values, maxAbsOf(values))
+  rankedCount = rankCandidates(values, maxAbsOf(values))
+  rankedValues = values
   return (ranked[0]?.bits ?? 0) + HEADER_BITS
+}
+
+function rankOnce(values: Float64Array): number {
+  const count = rankedValues === values ? rankedCount : rankCandidates(values, maxAbsOf(values))
+  rankedValues = undefined
+  return count
 }
 
 function planSeries(values: Float64Array): SeriesPlan {
@@ -141,7 +152,7 @@ function planSeries(values: Float64Array): SeriesPlan {
       coded: planUints(mappedA, 1, n),
     }
   }
-  const count = rankCandidates(values, maxAbsOf(values))
+  const count = rankOnce(values)
   let best: SeriesPlan | undefined
   let computed = -1
   for (let c = 0; c < count; c++) {
@@ -179,12 +190,44 @@ function planSeries(values: Float64Array): SeriesPlan {
   }
 }
 
-/** Writes the values (each an integer with |v| ≤ MAX_SERIES_ABS) with the best predictor. */
-export function writeSeries(w: BitWriter, input: ArrayLike<number>): void {
-  const n = input.length
-  if (n === 0) return
+/** How writeSeries would write some values, and its exact size in bits. */
+export interface PlannedSeries {
+  readonly bits: number
+  readonly values: Float64Array
+  readonly plan: SeriesPlan
+}
+
+function varBitsLength(v: number): number {
+  const bits = v === 0 ? 0 : Math.floor(Math.log2(v)) + 1
+  return 6 + (v >= 2 ** bits ? bits + 1 : bits)
+}
+
+/**
+ * Plans writing the values (n ≥ 1) without writing them: for a caller that compares the size
+ * with another encoding's first. Valid until the next plan or write of a series.
+ */
+export function planSeriesBits(input: ArrayLike<number>): PlannedSeries {
   const values = input instanceof Float64Array ? input : Float64Array.from(input)
   const plan = planSeries(values)
+  const bits =
+    PREDICTOR_BITS +
+    1 +
+    varBitsLength(zigzag(plan.bias)) +
+    varBitsLength(zigzag(values[0] ?? 0)) +
+    plan.coded.bits
+  return { bits, values, plan }
+}
+
+/** Writes the values (each an integer with |v| ≤ MAX_SERIES_ABS) with the best predictor. */
+export function writeSeries(w: BitWriter, input: ArrayLike<number>): void {
+  if (input.length === 0) return
+  writePlannedSeries(w, planSeriesBits(input))
+}
+
+/** Writes what {@link planSeriesBits} planned (nothing planned since). */
+export function writePlannedSeries(w: BitWriter, planned: PlannedSeries): void {
+  const { values, plan } = planned
+  const n = values.length
   w.write(plan.predictor, PREDICTOR_BITS)
   w.write(plan.mapping, 1)
   writeVarBits(w, zigzag(plan.bias))

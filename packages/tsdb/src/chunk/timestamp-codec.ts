@@ -3,10 +3,11 @@ import { BitWriter } from './bit-writer.js'
 import {
   estimateSeriesBits,
   MAX_SERIES_ABS,
+  planSeriesBits,
   readSeries,
   sampledMedian,
   unzigzag,
-  writeSeries,
+  writePlannedSeries,
   zigzag,
 } from './int-series.js'
 import { readUints, writeUints } from './uint-coder.js'
@@ -35,7 +36,12 @@ const PHASE_BITS = 50
 /** Try the series coder when its estimate is under this multiple of the grid's exact size. */
 const SERIES_MARGIN = 1.05
 
-/** Grid scratch (module-level, reused: encoding is synchronous and writeGrid never nests). */
+/**
+ * Scratch (module-level, reused: encoding is synchronous and never nests): the offsets and their
+ * deltas, and the grid's arrays. A fresh zeroed array per chunk costs more than the loops over it.
+ */
+let offsets = new Float64Array(1024)
+let deltaScratch = new Float64Array(1024)
 let slots = new Float64Array(1024)
 let phase = new Float64Array(1024)
 let gaps = new Float64Array(1024)
@@ -69,7 +75,8 @@ function writeGrid(o: Float64Array, period: number): BitWriter | undefined {
 /** The offsets from the first timestamp, SERIES or GRID, whichever is smaller. */
 function encodeOffsets(o: Float64Array): { encoding: number; bytes: Uint8Array } {
   const n = o.length
-  const deltas = new Float64Array(Math.max(0, n - 1))
+  if (deltaScratch.length < n) deltaScratch = new Float64Array(Math.max(n, 2 * deltaScratch.length))
+  const deltas = deltaScratch.subarray(0, Math.max(0, n - 1))
   for (let i = 1; i < n; i++) deltas[i - 1] = (o[i] ?? 0) - (o[i - 1] ?? 0)
   const period = sampledMedian(deltas)
   const periods = [period]
@@ -83,16 +90,17 @@ function encodeOffsets(o: Float64Array): { encoding: number; bytes: Uint8Array }
   // A timer's grid codes each jitter once, deltas twice: skip the series coder unless its
   // estimate comes close (always try it on short series, where there is no estimate).
   const estimate = grid === undefined ? undefined : estimateSeriesBits(o)
-  let series: BitWriter | undefined
   if (grid === undefined || estimate === undefined || estimate < grid.bitLength * SERIES_MARGIN) {
-    series = new BitWriter()
-    writeSeries(series, o)
+    // Planned first (its exact size), written only when it wins: ties go to SERIES, as the
+    // first candidate.
+    const series = planSeriesBits(o)
+    if (grid === undefined || series.bits <= grid.bitLength) {
+      const w = new BitWriter()
+      writePlannedSeries(w, series)
+      return { encoding: TS_SERIES, bytes: w.finish() }
+    }
   }
-  // Ties go to SERIES, as the first candidate.
-  if (series !== undefined && (grid === undefined || series.bitLength <= grid.bitLength)) {
-    return { encoding: TS_SERIES, bytes: series.finish() }
-  }
-  return { encoding: TS_GRID, bytes: (grid ?? new BitWriter()).finish() }
+  return { encoding: TS_GRID, bytes: grid.finish() }
 }
 
 /** Encodes strictly increasing safe-integer timestamps; returns the encoding and its bytes. */
@@ -100,7 +108,8 @@ export function encodeTimestamps(ts: Float64Array): { encoding: number; bytes: U
   const n = ts.length
   const t0 = ts[0] ?? 0
   if ((ts[n - 1] ?? 0) - t0 <= MAX_SERIES_ABS) {
-    const o = new Float64Array(n)
+    if (offsets.length < n) offsets = new Float64Array(Math.max(n, 2 * offsets.length))
+    const o = offsets.subarray(0, n)
     for (let i = 0; i < n; i++) o[i] = (ts[i] ?? 0) - t0
     const best = encodeOffsets(o)
     if (best.bytes.length < n * 8) return best

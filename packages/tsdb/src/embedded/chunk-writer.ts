@@ -3,7 +3,6 @@ import type { Value, ValueType } from '../model/points.js'
 import type { Catalogue, ChunkRow, NewChunk } from './catalogue.js'
 import {
   concatColumns,
-  mergePoints,
   pointsToColumns,
   sliceColumns,
   valuesToArray,
@@ -11,6 +10,7 @@ import {
   type SortedPoints,
 } from './head.js'
 import { computeRollups, encodeRollups } from './rollups.js'
+import { mergePoints } from './sorted-points.js'
 
 /** How chunks are cut: never across a window boundary, never over `maxPoints`. */
 export interface ChunkLayout {

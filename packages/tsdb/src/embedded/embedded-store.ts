@@ -1,4 +1,5 @@
 import { mkdirSync, readdirSync, statSync } from 'node:fs'
+import { availableParallelism } from 'node:os'
 import { join } from 'node:path'
 import { TsdbError } from '../errors.js'
 import {
@@ -44,21 +45,24 @@ import { checkRetentionRule, retentionFor } from '../model/retention.js'
 import type { StoreOptions, TimeSeriesStore } from '../store.js'
 import { aggregate } from './aggregate.js'
 import { Catalogue, type ChunkRow, type NewChunk } from './catalogue.js'
-import {
-  cutColumns,
-  mergeForSeal,
-  planCompaction,
-  planDelete,
-  type ChunkLayout,
-} from './chunk-writer.js'
+import { mergeForSeal, planCompaction, planDelete, type ChunkLayout } from './chunk-writer.js'
+import type { EncodeJob } from './encode-batch.js'
+import { EncodePool } from './encode-pool.js'
 import { lockDataFolder } from './data-folder-lock.js'
 import { allocValues, type Columns, type SortedPoints } from './head.js'
 import { SeriesReader, lowerBound } from './reader.js'
 import { rollupWidths } from './rollups.js'
-import { carriedRecords, sealEverything, sealWholeChunks, type HeadSplit } from './seal-plan.js'
-import { SeriesIndex, type LatestPoint, type SeriesEntry } from './series-index.js'
+import {
+  carriedRecords,
+  replayedOverSealed,
+  sealEverything,
+  sealWholeChunks,
+  type HeadSplit,
+} from './seal-plan.js'
+import { SeriesIndex, updateLatest, type LatestPoint, type SeriesEntry } from './series-index.js'
 import { WriteAheadLog } from './wal.js'
-import { decodeWriteRecord, encodeWriteRecord } from './wal-record.js'
+import { WholeChunkSealer } from './whole-chunk-sealer.js'
+import { encodeWriteRecord, readWriteRecord, type RecordColumns } from './wal-record.js'
 
 /** Options of the embedded engine. */
 export interface EmbeddedStoreOptions extends StoreOptions {
@@ -67,9 +71,16 @@ export interface EmbeddedStoreOptions extends StoreOptions {
    * columns, room for a whole chunk of each of 500 busy series). Such a checkpoint seals windows
    * that have closed and, of open ones, whole chunks only; the rest stays in the head (re-logged
    * at the start of the new log segment) unless that is over half the budget, then the series
-   * with the most unsealed points seal them too.
+   * with the most unsealed points seal them too. Whole chunks are also sealed as they fill, on
+   * an encoding thread while writes go on (see `encodeThreads`); what such a seal has taken
+   * counts here once it is done.
    */
   readonly headMaxPoints?: number
+  /**
+   * … or once the log holds this many bytes (default 256 MiB): sealing whole chunks as they
+   * fill keeps the head small but not the log, which only a checkpoint starts anew.
+   */
+  readonly walMaxBytes?: number
   /**
    * … and this often, in ms of wall time (default 10 minutes), when a series holds a whole chunk
    * or points of a window that has closed.
@@ -82,6 +93,13 @@ export interface EmbeddedStoreOptions extends StoreOptions {
    * earlier once it holds 8 chunks.
    */
   readonly compactAfterMs?: number
+  /**
+   * Threads that encode chunks beside the caller's (default: one per core but one). A seal
+   * shares its encoding between them and the calling thread. They run the compiled encoder
+   * (`dist/`); run from source with no build as new as the sources, everything is encoded on
+   * the calling thread, byte for byte the same.
+   */
+  readonly encodeThreads?: number
   /** Memory for decoded chunks and rollups (default 64 MiB). */
   readonly cacheBytes?: number
   /** How often retention runs on its own, in ms (default 1 hour; 0: only when called). */
@@ -94,6 +112,12 @@ export interface EmbeddedStoreOptions extends StoreOptions {
 }
 
 const DAY_MS = 86_400_000
+/**
+ * Points in the head from which the encoding threads are started: a fresh thread costs some
+ * hundreds of ms of CPU (start, warm-up, compiling the encoder), worth it for a store that takes
+ * millions of points, not for a small one.
+ */
+const warmPoolPoints = 2_000_000
 
 /**
  * Opens (creating if needed) the embedded store in `dir`: `catalogue.db` (SQLite: series, chunks,
@@ -107,6 +131,8 @@ export async function openEmbeddedStore(
   mkdirSync(dir, { recursive: true })
   const unlock = lockDataFolder(join(dir, 'LOCK'))
   let catalogue: Catalogue | undefined
+  let store: EmbeddedStore
+  let resealed: boolean
   try {
     const precision = options.precision ?? 'ms'
     catalogue = new Catalogue(join(dir, 'catalogue.db'), precision)
@@ -114,21 +140,34 @@ export async function openEmbeddedStore(
     for (const row of catalogue.allSeries()) index.add(row)
     let headPoints = 0
     const { wal, replay } = await WriteAheadLog.open(join(dir, 'wal'), (payload) => {
-      for (const s of decodeWriteRecord(payload)) {
+      for (const s of readWriteRecord(payload)) {
         index.byId(s.seriesId)?.head.append(s.times, s.values)
         headPoints += s.times.length
       }
     })
-    return new EmbeddedStore(
+    store = new EmbeddedStore(
       dir,
       { ...options, precision },
       { catalogue, index, wal, unlock, headPoints, tornBytes: replay.tornBytes },
     )
+    resealed = replayedOverSealed(index, catalogue)
   } catch (err) {
     catalogue?.close()
     unlock()
     throw err
   }
+  // Background seals leave their points in the log until the next checkpoint: after a crash
+  // the replay puts them back into the head beside their chunks. Sealing them now (merged with
+  // those chunks) keeps the store from counting a point twice.
+  if (resealed) {
+    try {
+      await store.checkpoint()
+    } catch (err) {
+      await store.close().catch(() => undefined)
+      throw err
+    }
+  }
+  return store
 }
 
 /** The embedded engine: a write-ahead log, an in-memory head, compressed chunks in a catalogue. */
@@ -141,6 +180,7 @@ export class EmbeddedStore implements TimeSeriesStore {
   readonly #index: SeriesIndex
   readonly #wal: WriteAheadLog
   readonly #reader: SeriesReader
+  readonly #encoder: EncodePool
   readonly #unlock: () => void
   readonly #limits: QueryLimits
   readonly #layout: ChunkLayout
@@ -155,6 +195,14 @@ export class EmbeddedStore implements TimeSeriesStore {
   /** A checkpoint that relieves the head, and the compaction after it, under way. */
   #relieving: Promise<void> | undefined
   #compacting: Promise<{ points: number; windows: number }> | undefined
+  readonly #sealer: WholeChunkSealer
+  /**
+   * Log steps (checkpoints, compaction, rewrites) under way. What a background seal took out of
+   * the heads is in neither the chunks nor a log segment of its own until it is stored, so a
+   * step waits for a background seal to finish, and none starts while a step runs.
+   */
+  #steps = 0
+  readonly #walMaxBytes: number
   #closed = false
 
   constructor(
@@ -178,6 +226,7 @@ export class EmbeddedStore implements TimeSeriesStore {
     this.#headPoints = parts.headPoints
     this.tornBytesAtOpen = parts.tornBytes
     this.#reader = new SeriesReader(parts.catalogue, options.cacheBytes ?? 64 * 1024 * 1024)
+    this.#encoder = new EncodePool(options.encodeThreads ?? Math.max(0, availableParallelism() - 1))
     this.#limits = { ...defaultQueryLimits, ...options.limits }
     const perMs = unitsPerMs(this.precision)
     this.#layout = {
@@ -185,10 +234,20 @@ export class EmbeddedStore implements TimeSeriesStore {
       maxPoints: options.chunkMaxPoints ?? 16_384,
       rollupWidths: rollupWidths(this.precision),
     }
+    this.#sealer = new WholeChunkSealer({
+      index: this.#index,
+      catalogue: this.#catalogue,
+      encoder: this.#encoder,
+      layout: this.#layout,
+      decode: (entry, chunk) => this.#decodeOrQuarantine(entry, chunk),
+      inBackground: (work) => this.#inBackground(work),
+      sealed: () => this.#countHead(),
+    })
     this.#now = options.now ?? Date.now
     this.#lateWindowMs = options.lateWindowMs ?? defaultLateWindowMs
     this.#maxFutureMs = options.maxFutureMs ?? defaultMaxFutureMs
     this.#headMaxPoints = options.headMaxPoints ?? 8_000_000
+    this.#walMaxBytes = options.walMaxBytes ?? 256 * 1024 * 1024
     this.#onBackgroundError =
       options.onBackgroundError ??
       ((err) => {
@@ -223,13 +282,17 @@ export class EmbeddedStore implements TimeSeriesStore {
 
   async write(batches: readonly SeriesBatch[], options: WriteOptions = {}): Promise<WriteResult> {
     this.#checkOpen()
-    const prepared = prepareWrite(batches, {
-      precision: this.precision,
-      lateWindowMs: this.#lateWindowMs,
-      maxFutureMs: this.#maxFutureMs,
-      nowMs: this.#now(),
-      backfill: options.backfill === true,
-    })
+    const prepared = prepareWrite(
+      batches,
+      {
+        precision: this.precision,
+        lateWindowMs: this.#lateWindowMs,
+        maxFutureMs: this.#maxFutureMs,
+        nowMs: this.#now(),
+        backfill: options.backfill === true,
+      },
+      false,
+    )
     const fresh = prepared.filter((p) => {
       const existing = this.#index.byCanonical(p.canonical)
       if (existing !== undefined && existing.type !== p.type) {
@@ -249,35 +312,38 @@ export class EmbeddedStore implements TimeSeriesStore {
         this.#index.add({ id: ids[i] as number, key: p.key, canonical: p.canonical, type: p.type }),
       )
     }
-    const logged = prepared.map((p) => ({
-      entry: this.#index.byCanonical(p.canonical) as SeriesEntry,
-      times: p.times,
-      values: p.values,
-    }))
-    const record = encodeWriteRecord(
-      logged.map((l) => ({
-        seriesId: l.entry.id,
-        type: l.entry.type,
-        times: l.times,
-        values: l.values,
-      })),
+    const logged = prepared.map((p) => {
+      const entry = this.#index.byCanonical(p.canonical) as SeriesEntry
+      return { seriesId: entry.id, type: entry.type, times: p.times, values: p.values }
+    })
+    // The points are applied from the record (numbers as typed views, copied in bulk into the
+    // head); strings from a copy of the caller's arrays, which are not ours after this call.
+    const record = encodeWriteRecord(logged)
+    const strings = logged.map((l) =>
+      l.type === 'string' ? (l.values.slice() as string[]) : undefined,
     )
     let points = 0
     await this.#wal.append(record, () => {
-      for (const { entry, times, values } of logged) {
-        entry.head.append(times, values)
+      const columns = readWriteRecord(record)
+      for (let i = 0; i < columns.length; i++) {
+        const { seriesId, times, values } = columns[i] as RecordColumns
+        const entry = this.#index.byId(seriesId) as SeriesEntry
+        const column = strings[i] ?? values
+        entry.head.append(times, column)
         points += times.length
-        if (entry.latest !== undefined) {
-          for (let i = 0; i < times.length; i++) {
-            const t = times[i] as number
-            if (entry.latest === null || t >= entry.latest.time)
-              entry.latest = { time: t, value: values[i] as Value }
-          }
-        }
+        this.#sealer.appended(entry, times.length)
+        updateLatest(entry, times, column)
       }
       this.#headPoints += points
     })
-    if (this.#headPoints >= this.#headMaxPoints && this.#relieving === undefined) this.#relieve()
+    // A head this big will be sealed: start the encoding threads before they are needed.
+    if (this.#headPoints >= warmPoolPoints) this.#encoder.warm()
+    if (this.#relieving === undefined) {
+      // Points a background seal took leave the head soon: they count once it is done.
+      const live = this.#headPoints - this.#sealer.takenPoints
+      if (live >= this.#headMaxPoints || this.#wal.liveBytes >= this.#walMaxBytes) this.#relieve()
+      else if (this.#sealer.due && this.#steps === 0) this.#sealer.start(this.#closedBefore())
+    }
     return { points, series: prepared.length }
   }
 
@@ -288,6 +354,19 @@ export class EmbeddedStore implements TimeSeriesStore {
   /** Seals every unsealed point into chunks and starts a fresh log. */
   checkpoint(): Promise<void> {
     return this.#seal(true, undefined)
+  }
+
+  /** A log step's work, run once a background seal in flight has stored its chunks. */
+  #step<T>(run: () => Promise<T> | T): () => Promise<T> {
+    return async () => {
+      while (this.#sealer.running !== undefined) await this.#sealer.running
+      this.#steps++
+      try {
+        return await run()
+      } finally {
+        this.#steps--
+      }
+    }
   }
 
   /**
@@ -304,41 +383,51 @@ export class EmbeddedStore implements TimeSeriesStore {
    * the points left in the head start the new segment as one record.
    */
   #seal(full: boolean, then: (() => void) | undefined): Promise<void> {
-    return this.#wal.checkpoint(() => {
-      const closedBefore = (this.#now() - this.#compactAfterMs) * unitsPerMs(this.precision)
-      const splits: { entry: SeriesEntry; split: HeadSplit }[] = []
-      for (const entry of this.#index.all()) {
-        if (entry.head.size === 0) continue
-        const points = entry.head.columns()
-        const split = full
-          ? sealEverything(points, this.#layout)
-          : sealWholeChunks(entry.type, points, this.#layout, closedBefore)
-        splits.push({ entry, split })
-      }
-      if (!full) this.#sealLargest(splits)
-      const remove: number[] = []
-      const add: NewChunk[] = []
-      const carried: { entry: SeriesEntry; keep: Columns }[] = []
-      for (const { entry, split } of splits) {
-        for (const part of split.seal) {
-          const merged = mergeForSeal(this.#catalogue, entry.id, entry.type, part, (c) =>
-            this.#decodeOrQuarantine(entry, c),
-          )
-          remove.push(...merged.remove)
-          add.push(...cutColumns(entry.id, entry.type, merged.points, this.#layout))
+    return this.#wal.checkpoint(
+      this.#step(async () => {
+        const closedBefore = this.#closedBefore()
+        const splits: { entry: SeriesEntry; split: HeadSplit }[] = []
+        this.#sealer.reset()
+        for (const entry of this.#index.all()) {
+          if (entry.head.size === 0) continue
+          const points = entry.head.live()
+          const split = full
+            ? sealEverything(points, this.#layout)
+            : sealWholeChunks(entry.type, points, this.#layout, closedBefore)
+          splits.push({ entry, split })
         }
-        if (split.keep.times.length > 0) carried.push({ entry, keep: split.keep })
-      }
-      const carry = carriedRecords(
-        carried.map(({ entry, keep }) => ({ seriesId: entry.id, type: entry.type, keep })),
-      )
-      this.#catalogue.replaceChunks(remove, add)
-      for (const { entry, split } of splits) entry.head.replace(split.keep)
-      this.#countHead()
-      then?.()
-      this.#catalogue.checkpoint()
-      return carry
-    })
+        if (!full) this.#sealLargest(splits)
+        const remove: number[] = []
+        const jobs: EncodeJob[] = []
+        const carried: { entry: SeriesEntry; keep: Columns }[] = []
+        for (const { entry, split } of splits) {
+          for (const part of split.seal) {
+            const merged = mergeForSeal(this.#catalogue, entry.id, entry.type, part, (c) =>
+              this.#decodeOrQuarantine(entry, c),
+            )
+            remove.push(...merged.remove)
+            jobs.push({ seriesId: entry.id, type: entry.type, ...merged.points })
+          }
+          if (split.keep.times.length > 0) carried.push({ entry, keep: split.keep })
+        }
+        const carry = carriedRecords(
+          carried.map(({ entry, keep }) => ({ seriesId: entry.id, type: entry.type, keep })),
+        )
+        // Appends wait while the chunks are encoded (the heads stay as they are until then).
+        const add = await this.#encoder.encode(jobs, this.#layout, true)
+        this.#catalogue.replaceChunks(remove, add)
+        for (const { entry, split } of splits) entry.head.replace(split.keep)
+        this.#countHead()
+        then?.()
+        this.#catalogue.checkpoint()
+        return carry
+      }),
+    )
+  }
+
+  /** Windows that ended before this are closed: sealed whole, joined by compaction. */
+  #closedBefore(): number {
+    return (this.#now() - this.#compactAfterMs) * unitsPerMs(this.precision)
   }
 
   #countHead(): void {
@@ -356,7 +445,7 @@ export class EmbeddedStore implements TimeSeriesStore {
     for (const s of byKept) {
       if (kept <= budget) break
       kept -= s.split.keep.times.length
-      s.split = sealEverything(s.entry.head.columns(), this.#layout)
+      s.split = sealEverything(s.entry.head.live(), this.#layout)
     }
   }
 
@@ -406,12 +495,12 @@ export class EmbeddedStore implements TimeSeriesStore {
    * of a window that has closed (else it would only copy the head into a new log segment).
    */
   #hasSealable(): boolean {
-    const closedBefore = (this.#now() - this.#compactAfterMs) * unitsPerMs(this.precision)
+    const closedBefore = this.#closedBefore()
     const { window, maxPoints } = this.#layout
     for (const entry of this.#index.all()) {
-      if (entry.head.size === 0) continue
-      if (entry.head.size >= maxPoints) return true
-      const first = entry.head.columns().times[0] as number
+      if (entry.head.liveSize === 0) continue
+      if (entry.head.liveSize >= maxPoints) return true
+      const first = entry.head.live().times[0] as number
       if ((Math.floor(first / window) + 1) * window <= closedBefore) return true
     }
     return false
@@ -435,7 +524,7 @@ export class EmbeddedStore implements TimeSeriesStore {
 
   async #compact(all: boolean): Promise<{ points: number; windows: number }> {
     const { window, maxPoints } = this.#layout
-    const closedBefore = (this.#now() - this.#compactAfterMs) * unitsPerMs(this.precision)
+    const closedBefore = this.#closedBefore()
     const windows = this.#catalogue
       .fragmentedWindows(window, maxPoints)
       .map((w) => ({ ...w, closed: all || w.windowStart + window <= closedBefore }))
@@ -448,34 +537,41 @@ export class EmbeddedStore implements TimeSeriesStore {
         slice.push(w)
         size += w.points
       }
-      await this.#wal.exclusive(() => {
-        const remove: number[] = []
-        const add: NewChunk[] = []
-        for (const w of slice) {
-          const entry = this.#index.byId(w.seriesId)
-          if (entry === undefined) continue
-          const plan = planCompaction(
-            this.#catalogue,
-            entry.id,
-            entry.type,
-            w.windowStart,
-            w.closed,
-            this.#layout,
-            (c) => this.#columnsOrQuarantine(entry, c),
+      await this.#wal.exclusive(
+        this.#step(async () => {
+          const remove: number[] = []
+          const jobs: EncodeJob[] = []
+          for (const w of slice) {
+            const entry = this.#index.byId(w.seriesId)
+            if (entry === undefined) continue
+            const plan = planCompaction(
+              this.#catalogue,
+              entry.id,
+              entry.type,
+              w.windowStart,
+              w.closed,
+              this.#layout,
+              (c) => this.#columnsOrQuarantine(entry, c),
+            )
+            remove.push(...plan.remove)
+            for (const joined of plan.joined)
+              jobs.push({ seriesId: entry.id, type: entry.type, ...joined })
+            points += plan.points
+          }
+          this.#catalogue.replaceChunks(
+            remove,
+            await this.#encoder.encode(jobs, this.#layout, true),
           )
-          remove.push(...plan.remove)
-          for (const joined of plan.joined)
-            add.push(...cutColumns(entry.id, entry.type, joined, this.#layout))
-          points += plan.points
-        }
-        this.#catalogue.replaceChunks(remove, add)
-      })
+        }),
+      )
     }
     if (windows.length > 0 && !this.#closed) {
       // Give the freed pages back and fold SQLite's log into the file.
-      await this.#wal.exclusive(() => {
-        this.#catalogue.checkpoint()
-      })
+      await this.#wal.exclusive(
+        this.#step(() => {
+          this.#catalogue.checkpoint()
+        }),
+      )
     }
     return { points, windows: windows.length }
   }
@@ -668,6 +764,8 @@ export class EmbeddedStore implements TimeSeriesStore {
         catalogueBytes,
         walBytes,
         headPoints: this.#headPoints,
+        encodeThreads: this.#encoder.threads,
+        pointsEncodedOnThreads: this.#encoder.encoded.workers,
       },
     })
   }
@@ -676,10 +774,12 @@ export class EmbeddedStore implements TimeSeriesStore {
     if (this.#closed) return
     for (const timer of this.#timers) clearInterval(timer)
     await this.#relieving
+    await this.#sealer.running
     await this.#compacting?.catch(() => undefined)
     await this.checkpoint()
     this.#closed = true
     await this.#wal.close()
+    await this.#encoder.close()
     this.#catalogue.close()
     this.#unlock()
   }

@@ -2,7 +2,8 @@ import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
 import fc from 'fast-check'
 import type { Value, ValueType } from '../model/points.js'
-import { mergePoints, SeriesHead, sortLastWins } from './head.js'
+import { SeriesHead } from './head.js'
+import { mergePoints, sortLastWins } from './sorted-points.js'
 import { carriedRecords, sealEverything, sealWholeChunks } from './seal-plan.js'
 import { decodeWriteRecord } from './wal-record.js'
 
@@ -146,5 +147,43 @@ describe('what a checkpoint seals', () => {
     assert.deepEqual(replayed.get(7)?.times, [...keep.times])
     assert.deepEqual(replayed.get(7)?.values, [...keep.values])
     assert.deepEqual(replayed.get(8), { times: [1, 2], values: ['a', 'bb'] })
+  })
+})
+
+describe('a head while a background seal runs', () => {
+  it('shows what the seal took until it is stored, later writes winning, and takes it back on failure', () => {
+    fc.assert(
+      fc.property(points, points, fc.nat(), fc.boolean(), (first, later, cut, fails) => {
+        const head = new SeriesHead('float')
+        head.append(first.times, first.values)
+        const live = head.live()
+        const at = cut % (live.times.length + 1)
+        const taken = { times: live.times.slice(0, at), values: live.values.slice(0, at) }
+        const kept = { times: live.times.subarray(at), values: live.values.subarray(at) }
+        head.detach(kept, taken)
+        head.append(later.times, later.values)
+        const all = reference([...first.times, ...later.times], [...first.values, ...later.values])
+        const seen = (): [number, number][] => {
+          const { times, values } = head.points()
+          return times.map((t, i) => [t, values[i] as number])
+        }
+        assert.equal(head.liveSize, head.size - at)
+        assert.deepEqual(seen(), all)
+        if (fails) {
+          head.unseal()
+          assert.equal(head.liveSize, head.size)
+          assert.deepEqual(seen(), all)
+        } else {
+          head.sealed()
+          const stored = new Set(Array.from(taken.times))
+          const rest = reference(
+            [...Array.from(kept.times), ...later.times],
+            [...Array.from(kept.values as Float64Array), ...later.values],
+          )
+          assert.deepEqual(seen(), rest)
+          assert.ok(rest.every(([t]) => !stored.has(t) || later.times.includes(t)))
+        }
+      }),
+    )
   })
 })

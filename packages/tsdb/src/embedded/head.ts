@@ -33,58 +33,103 @@ export class SeriesHead {
   #max = -Infinity
   /** The points as arrays for readers, made on demand and kept until the head changes. */
   #arrays: SortedPoints | undefined
+  /**
+   * Points handed to a seal that runs in the background: still the head's (readers see them)
+   * until their chunks are stored ({@link sealed}) or the seal fails ({@link unseal}).
+   */
+  #sealing: Columns | undefined
+  /** Every point, sealing and live, for readers while a seal runs (kept until a change). */
+  #merged: Columns | undefined
 
   constructor(type: ValueType) {
     this.type = type
     this.#values = allocValues(type, 0)
   }
 
+  /** Points in the head, those being sealed included. */
   get size(): number {
+    return this.#n + (this.#sealing?.times.length ?? 0)
+  }
+
+  /** Points in the head that no seal has taken. */
+  get liveSize(): number {
     return this.#n
   }
 
-  append(times: ArrayLike<number>, values: ArrayLike<Value>): void {
+  /** Appends points; typed columns (a log record's views) are copied in bulk. */
+  append(times: ArrayLike<number>, values: ArrayLike<Value> | ChunkValues): void {
     const n = times.length
     if (n === 0) return
     const at = this.#n
     this.#reserve(at + n)
     const ts = this.#times
+    ts.set(times, at)
     let max = this.#max
     let sorted = this.#sorted
-    for (let i = 0; i < n; i++) {
-      const t = times[i] as number
+    for (let i = at; i < at + n; i++) {
+      const t = ts[i] as number
       if (t <= max) sorted = false
       else max = t
-      ts[at + i] = t
     }
     const column = this.#values
     if (column instanceof Float64Array) column.set(values as ArrayLike<number>, at)
     else if (column instanceof BigInt64Array) column.set(values as ArrayLike<bigint>, at)
     else if (column instanceof Uint8Array) {
-      for (let i = 0; i < n; i++) column[at + i] = values[i] === true || values[i] === 1 ? 1 : 0
+      if (values instanceof Uint8Array) column.set(values, at)
+      else
+        for (let i = 0; i < n; i++) column[at + i] = values[i] === true || values[i] === 1 ? 1 : 0
     } else for (let i = 0; i < n; i++) column.push(values[i] as string)
     this.#n = at + n
     this.#max = max
     this.#sorted = sorted
+    this.#changed()
+  }
+
+  #changed(): void {
     this.#arrays = undefined
+    this.#merged = undefined
   }
 
   #reserve(size: number): void {
     if (this.#times.length >= size) return
-    const capacity = Math.max(size, 2 * this.#times.length, 64)
-    const times = new Float64Array(capacity)
-    times.set(this.#times.subarray(0, this.#n))
+    this.#grow(Math.max(size, 2 * this.#times.length, 64), this.#n)
+  }
+
+  /** Moves the first `n` points to new columns of `capacity` (not cleared: only [0, n) is read). */
+  #grow(capacity: number, n: number): void {
+    const times = uncleared(Float64Array, capacity)
+    times.set(this.#times.subarray(0, n))
     this.#times = times
     const column = this.#values
     if (Array.isArray(column)) return
-    const values = allocValues(this.type, capacity) as Exclude<ChunkValues, string[]>
-    if (values instanceof BigInt64Array) values.set((column as BigInt64Array).subarray(0, this.#n))
-    else (values as Float64Array).set((column as Float64Array).subarray(0, this.#n))
-    this.#values = values
+    if (column instanceof BigInt64Array) {
+      const values = uncleared(BigInt64Array, capacity)
+      values.set(column.subarray(0, n))
+      this.#values = values
+    } else if (column instanceof Float64Array) {
+      const values = uncleared(Float64Array, capacity)
+      values.set(column.subarray(0, n))
+      this.#values = values
+    } else {
+      const values = uncleared(Uint8Array, capacity)
+      values.set(column.subarray(0, n))
+      this.#values = values
+    }
   }
 
-  /** The points sorted and de-duplicated, as views of the head (valid until it changes). */
+  /**
+   * Every point sorted and de-duplicated (those being sealed lose to live ones at equal times),
+   * as views of the head (valid until it changes).
+   */
   columns(): Columns {
+    const live = this.live()
+    if (this.#sealing === undefined) return live
+    this.#merged ??= sortColumnsLastWins(concatColumns(this.type, [this.#sealing, live]))
+    return this.#merged
+  }
+
+  /** The points no seal has taken, sorted and de-duplicated, as views of the head. */
+  live(): Columns {
     if (!this.#sorted) {
       const sorted = sortColumnsLastWins(this.#view())
       this.#times = sorted.times
@@ -116,12 +161,49 @@ export class SeriesHead {
   /** Replaces the head's points with `keep` (sorted, de-duplicated; copied): what a seal left. */
   replace(keep: Columns): void {
     const n = keep.times.length
-    this.#times = keep.times.slice()
-    this.#values = Array.isArray(keep.values) ? keep.values.slice() : keep.values.slice()
+    if (n > 0 && !Array.isArray(keep.values)) {
+      // A head that keeps points will grow as it did: new columns as large as the old ones
+      // (the old ones stay as they are, for views of them such as a seal's).
+      const capacity = Math.max(n, this.#times.length)
+      this.#times = keep.times
+      this.#values = keep.values
+      this.#grow(capacity, n)
+    } else {
+      this.#times = keep.times.slice()
+      this.#values = Array.isArray(keep.values) ? keep.values.slice() : keep.values.slice()
+    }
     this.#n = n
     this.#sorted = true
     this.#max = n === 0 ? -Infinity : (keep.times[n - 1] as number)
-    this.#arrays = undefined
+    this.#changed()
+  }
+
+  /**
+   * Hands `seal` (points of {@link live}, which it may view) to a background seal and keeps
+   * `keep` live; appends go on meanwhile. One seal at a time.
+   */
+  detach(keep: Columns, seal: Columns): void {
+    this.replace(keep)
+    this.#sealing = seal
+  }
+
+  /** The background seal stored its chunks: the points it took leave the head. */
+  sealed(): void {
+    this.#sealing = undefined
+    this.#changed()
+  }
+
+  /** The background seal failed: the points it took are live again (older than any since). */
+  unseal(): void {
+    const sealing = this.#sealing
+    if (sealing === undefined) return
+    this.#sealing = undefined
+    const all = concatColumns(this.type, [sealing, this.#view()])
+    this.#times = all.times
+    this.#values = all.values
+    this.#n = all.times.length
+    this.#sorted = false
+    this.#changed()
   }
 }
 
@@ -186,7 +268,7 @@ export function concatColumns(type: ValueType, parts: readonly Columns[]): Colum
 }
 
 /** Sorts columns by time; of equal timestamps the one written last (highest index) wins. */
-function sortColumnsLastWins(cols: Columns): { times: Float64Array; values: ChunkValues } {
+function sortColumnsLastWins(cols: Columns): Columns {
   const n = cols.times.length
   const { times } = cols
   const order = new Uint32Array(n)
@@ -217,46 +299,14 @@ function sortColumnsLastWins(cols: Columns): { times: Float64Array; values: Chun
   return { times: outTimes, values: out }
 }
 
-/** Sorts points by time; of equal timestamps the one written last (highest index) wins. */
-export function sortLastWins(times: readonly number[], values: readonly Value[]): SortedPoints {
-  const order = Array.from(times.keys())
-  order.sort((a, b) => (times[a] as number) - (times[b] as number) || a - b)
-  const outTimes: number[] = []
-  const outValues: Value[] = []
-  for (let k = 0; k < order.length; k++) {
-    const i = order[k] as number
-    const t = times[i] as number
-    const next = order[k + 1]
-    if (next !== undefined && times[next] === t) continue
-    outTimes.push(t)
-    outValues.push(values[i] as Value)
-  }
-  return { times: outTimes, values: outValues }
-}
-
 /**
- * Merges two sorted, de-duplicated point lists; where both hold a timestamp, `newer` wins.
+ * A typed array of `n` entries whose memory is not cleared first (`Buffer.allocUnsafeSlow`): a
+ * head writes every entry it reads, and clearing (and the page faults of fresh memory) cost more
+ * than the copies into it at millions of points.
  */
-export function mergePoints(older: SortedPoints, newer: SortedPoints): SortedPoints {
-  if (newer.times.length === 0) return older
-  if (older.times.length === 0) return newer
-  const times: number[] = []
-  const values: Value[] = []
-  let i = 0
-  let j = 0
-  const a = older.times
-  const b = newer.times
-  while (i < a.length || j < b.length) {
-    const ta = i < a.length ? (a[i] as number) : Infinity
-    const tb = j < b.length ? (b[j] as number) : Infinity
-    if (tb <= ta) {
-      times.push(tb)
-      values.push(newer.values[j++] as Value)
-      if (ta === tb) i++
-    } else {
-      times.push(ta)
-      values.push(older.values[i++] as Value)
-    }
-  }
-  return { times, values }
+function uncleared<T extends Float64Array | BigInt64Array | Uint8Array>(
+  kind: { new (buffer: ArrayBuffer, offset: number, length: number): T; BYTES_PER_ELEMENT: number },
+  n: number,
+): T {
+  return new kind(Buffer.allocUnsafeSlow(n * kind.BYTES_PER_ELEMENT).buffer, 0, n)
 }

@@ -1,6 +1,9 @@
 import type { ValueType } from '../model/points.js'
 import { windowEnd, type ChunkLayout } from './chunk-writer.js'
 import { concatColumns, sliceColumns, type Columns } from './head.js'
+import type { Catalogue } from './catalogue.js'
+import type { EncodeJob } from './encode-batch.js'
+import type { SeriesEntry, SeriesIndex } from './series-index.js'
 import { encodeWriteRecord } from './wal-record.js'
 
 /**
@@ -100,4 +103,55 @@ export function carriedRecords(
   }
   flush()
   return records
+}
+
+/** What a background seal took from the heads: the chunks to replace and the points to encode. */
+export interface TakenForSeal {
+  readonly entries: SeriesEntry[]
+  readonly remove: number[]
+  readonly jobs: EncodeJob[]
+}
+
+/**
+ * Takes the whole chunks (and closed windows) out of the heads for a seal that runs while writes
+ * go on: each head keeps the rest live and holds what was taken as sealing, visible to readers,
+ * until `sealed()` (chunks stored) or `unseal()` (the seal failed). Late points over sealed
+ * chunks are merged with them here (those chunks are then replaced).
+ */
+export function takeWholeChunks(
+  entries: Iterable<SeriesEntry>,
+  layout: ChunkLayout,
+  closedBefore: number,
+  merge: (entry: SeriesEntry, part: Columns) => { remove: number[]; points: Columns },
+): TakenForSeal {
+  const taken: TakenForSeal = { entries: [], remove: [], jobs: [] }
+  for (const entry of entries) {
+    const { head } = entry
+    if (head.liveSize === 0) continue
+    const live = head.live()
+    const opens = (Math.floor((live.times[0] as number) / layout.window) + 1) * layout.window
+    if (head.liveSize < layout.maxPoints && opens > closedBefore) continue
+    const split = sealWholeChunks(entry.type, live, layout, closedBefore)
+    if (split.seal.length === 0) continue
+    for (const part of split.seal) {
+      const merged = merge(entry, part)
+      taken.remove.push(...merged.remove)
+      taken.jobs.push({ seriesId: entry.id, type: entry.type, ...merged.points })
+    }
+    head.detach(split.keep, concatColumns(entry.type, split.seal))
+    taken.entries.push(entry)
+  }
+  return taken
+}
+
+/** Whether a replayed head holds points in the time span of a series' sealed chunks. */
+export function replayedOverSealed(index: SeriesIndex, catalogue: Catalogue): boolean {
+  for (const entry of index.all()) {
+    const { times } = entry.head.live()
+    const first = times[0]
+    const last = times.at(-1)
+    if (first === undefined || last === undefined) continue
+    if (catalogue.chunks(entry.id, first, last + 1).length > 0) return true
+  }
+  return false
 }

@@ -2,6 +2,7 @@ import { checkSelector, selectorMatches } from '../model/selector.js'
 import type { Value, ValueType } from '../model/points.js'
 import type { SeriesSelector } from '../model/queries.js'
 import type { SeriesKey } from '../model/series.js'
+import type { ChunkValues } from '../chunk/index.js'
 import { SeriesHead } from './head.js'
 
 /** A series' newest point. */
@@ -74,4 +75,21 @@ export class SeriesIndex {
     }
     return list.filter((entry) => selectorMatches(selector, entry.key))
   }
+}
+
+/** Keeps a series' known latest point (when known) up to date with appended points. */
+export function updateLatest(entry: SeriesEntry, times: Float64Array, values: ChunkValues): void {
+  if (entry.latest === undefined) return
+  let time = entry.latest === null ? -Infinity : entry.latest.time
+  let at = -1
+  for (let i = 0; i < times.length; i++) {
+    const t = times[i] as number
+    if (t >= time) {
+      time = t
+      at = i
+    }
+  }
+  if (at < 0) return
+  const v = values[at] as number | bigint | string
+  entry.latest = { time, value: entry.type === 'bool' ? v === 1 : v }
 }

@@ -1,3 +1,4 @@
+import type { ChunkValues } from '../chunk/index.js'
 import type { Value, ValueType } from '../model/points.js'
 
 /** The points of one series in a log record. */
@@ -25,6 +26,19 @@ const recordHeaderBytes = 8
 
 function align8(n: number): number {
   return (n + 7) & ~7
+}
+
+/**
+ * Copies numbers into a typed array. A loop, not `set`: callers' arrays often hold their
+ * numbers boxed (V8's generic elements, e.g. arrays sliced where bigints were sliced too), which
+ * `set` copies ten times slower; typed sources are copied in bulk.
+ */
+function copyNumbers(out: Float64Array, from: ArrayLike<number>): void {
+  if (from instanceof Float64Array) {
+    out.set(from)
+    return
+  }
+  for (let i = 0; i < out.length; i++) out[i] = from[i] as number
 }
 
 /**
@@ -57,11 +71,11 @@ export function encodeWriteRecord(series: readonly LoggedSeries[]): Buffer {
     out.writeUInt8(typeCodes[s.type], at + 4)
     out.writeUInt32LE(n, at + 8)
     at += seriesHeaderBytes
-    new Float64Array(out.buffer, at, n).set(s.times)
+    copyNumbers(new Float64Array(out.buffer, at, n), s.times)
     at += n * 8
     switch (s.type) {
       case 'float':
-        new Float64Array(out.buffer, at, n).set(s.values as ArrayLike<number>)
+        copyNumbers(new Float64Array(out.buffer, at, n), s.values as ArrayLike<number>)
         at += n * 8
         break
       case 'int':
@@ -92,11 +106,24 @@ export function encodeWriteRecord(series: readonly LoggedSeries[]): Buffer {
   return out
 }
 
-/** Decodes a record written by {@link encodeWriteRecord}; throws RangeError on a short buffer. */
-export function decodeWriteRecord(record: Buffer): DecodedSeries[] {
+/** A series of a record read in place: its points as typed views of the record. */
+export interface RecordColumns {
+  readonly seriesId: number
+  readonly type: ValueType
+  readonly times: Float64Array
+  /** Float64Array (float), BigInt64Array (int), Uint8Array of 0/1 (bool), string[] (string). */
+  readonly values: ChunkValues
+}
+
+/**
+ * Reads a record written by {@link encodeWriteRecord} without copying its numbers: the times
+ * and numeric values are views of the record (valid while it is); throws RangeError on a short
+ * or malformed buffer.
+ */
+export function readWriteRecord(record: Buffer): RecordColumns[] {
   // Copied to its own buffer when needed so that the typed-array views below are aligned.
   const buf = record.byteOffset % 8 === 0 ? record : Buffer.from(new Uint8Array(record))
-  const series: DecodedSeries[] = []
+  const series: RecordColumns[] = []
   const count = buf.readUInt32LE(0)
   let at = recordHeaderBytes
   for (let s = 0; s < count; s++) {
@@ -105,35 +132,36 @@ export function decodeWriteRecord(record: Buffer): DecodedSeries[] {
     const n = buf.readUInt32LE(at + 8)
     at += seriesHeaderBytes
     if (type === undefined || at + n * 8 > buf.length) throw new RangeError('bad log record')
-    const times = Array.from(new Float64Array(buf.buffer, buf.byteOffset + at, n))
+    const times = new Float64Array(buf.buffer, buf.byteOffset + at, n)
     at += n * 8
-    let values: Value[]
+    let values: ChunkValues
     switch (type) {
       case 'float':
       case 'int': {
         if (at + n * 8 > buf.length) throw new RangeError('bad log record')
-        const view =
+        values =
           type === 'float'
             ? new Float64Array(buf.buffer, buf.byteOffset + at, n)
             : new BigInt64Array(buf.buffer, buf.byteOffset + at, n)
-        values = Array.from(view as ArrayLike<number | bigint>)
         at += n * 8
         break
       }
       case 'bool':
         if (at + n > buf.length) throw new RangeError('bad log record')
-        values = Array.from(buf.subarray(at, at + n), (b) => b === 1)
+        values = new Uint8Array(buf.buffer, buf.byteOffset + at, n)
         at += align8(n)
         break
       case 'string': {
         const start = at
-        values = new Array<Value>(n)
+        const strings = new Array<string>(n)
         for (let i = 0; i < n; i++) {
+          if (at + 2 > buf.length) throw new RangeError('bad log record')
           const length = buf.readUInt16LE(at)
           if (at + 2 + length > buf.length) throw new RangeError('bad log record')
-          values[i] = buf.toString('utf8', at + 2, at + 2 + length)
+          strings[i] = buf.toString('utf8', at + 2, at + 2 + length)
           at += 2 + length
         }
+        values = strings
         at = start + align8(at - start)
         break
       }
@@ -143,4 +171,19 @@ export function decodeWriteRecord(record: Buffer): DecodedSeries[] {
   if (at !== buf.length)
     throw new RangeError('bad log record: its length disagrees with its contents')
   return series
+}
+
+/** Decodes a record written by {@link encodeWriteRecord} into arrays (bools as booleans). */
+export function decodeWriteRecord(record: Buffer): DecodedSeries[] {
+  return readWriteRecord(record).map(({ seriesId, type, times, values }) => ({
+    seriesId,
+    type,
+    times: Array.from(times),
+    values:
+      type === 'bool'
+        ? Array.from(values as Uint8Array, (b) => b === 1)
+        : Array.isArray(values)
+          ? values
+          : Array.from(values as ArrayLike<number | bigint>),
+  }))
 }

@@ -30,13 +30,13 @@ type Item =
     }
   | {
       readonly kind: 'checkpoint'
-      readonly run: () => readonly Buffer[]
+      readonly run: () => Promise<readonly Buffer[]>
       readonly resolve: () => void
       readonly reject: (err: unknown) => void
     }
   | {
       readonly kind: 'exclusive'
-      readonly run: () => void
+      readonly run: () => Promise<void> | void
       readonly resolve: () => void
       readonly reject: (err: unknown) => void
     }
@@ -64,6 +64,8 @@ export class WriteAheadLog {
   #failed: Error | undefined
   #closed = false
   #idleWaiters: (() => void)[] = []
+  /** Bytes of the segments a checkpoint has not yet replaced. */
+  #liveBytes = 0
 
   private constructor(dir: string, segment: number) {
     this.#dir = dir
@@ -112,6 +114,7 @@ export class WriteAheadLog {
       }
     })
     const wal = new WriteAheadLog(dir, (segments.at(-1) ?? 0) + 1)
+    wal.#liveBytes = wal.bytes()
     await wal.#openSegment()
     return { wal, replay: { records, tornBytes } }
   }
@@ -145,9 +148,9 @@ export class WriteAheadLog {
    * ones. `run` must make everything the log holds durable elsewhere (it seals the heads into
    * chunks) or return it as records (`carry`: the points it left unsealed), which start the new
    * segment and are durable before the old ones go; if it throws, the log keeps its segments and
-   * the promise rejects.
+   * the promise rejects. While `run`'s promise is pending, appends wait.
    */
-  checkpoint(run: () => readonly Buffer[]): Promise<void> {
+  checkpoint(run: () => Promise<readonly Buffer[]>): Promise<void> {
     return this.#enqueue((resolve, reject) => ({ kind: 'checkpoint', run, resolve, reject }))
   }
 
@@ -155,7 +158,7 @@ export class WriteAheadLog {
    * Runs `run` with no log write in flight, in log order like {@link checkpoint}, but keeps the
    * log as it is: for work on what is already sealed (compaction).
    */
-  exclusive(run: () => void): Promise<void> {
+  exclusive(run: () => Promise<void> | void): Promise<void> {
     return this.#enqueue((resolve, reject) => ({ kind: 'exclusive', run, resolve, reject }))
   }
 
@@ -175,7 +178,7 @@ export class WriteAheadLog {
       const next = this.#queue[0] as Item
       if (next.kind === 'exclusive') {
         this.#queue.shift()
-        runExclusive(next)
+        await runExclusive(next)
         continue
       }
       if (next.kind === 'checkpoint') {
@@ -190,8 +193,10 @@ export class WriteAheadLog {
         const handle = this.#handle
         if (handle === undefined)
           throw new TsdbError('TSDB_CLOSED', 'the write-ahead log is closed')
-        await handle.writev(batch.flatMap((p) => p.frame))
+        const frames = batch.flatMap((p) => p.frame)
+        await handle.writev(frames)
         await handle.datasync()
+        for (const f of frames) this.#liveBytes += f.length
       } catch (err) {
         // What reached the file may or may not be durable: refuse every later write rather than
         // acknowledge out of order. Reopening the store replays what did land.
@@ -215,7 +220,7 @@ export class WriteAheadLog {
   async #runCheckpoint(item: Extract<Item, { kind: 'checkpoint' }>): Promise<void> {
     let carry: readonly Buffer[]
     try {
-      carry = item.run()
+      carry = await item.run()
     } catch (err) {
       item.reject(err)
       return
@@ -225,11 +230,13 @@ export class WriteAheadLog {
       const old = this.#handle
       this.#segment++
       await this.#openSegment()
+      this.#liveBytes = 0
       if (carry.length > 0) {
         const handle = this.#handle as FileHandle
         for (const record of carry) {
           if (record.length > maxRecordBytes) throw new RangeError('a carried record is too large')
           await handle.writev(frame(record))
+          this.#liveBytes += frameBytes + record.length
         }
         await handle.datasync()
       }
@@ -260,6 +267,11 @@ export class WriteAheadLog {
     syncDir(this.#dir)
   }
 
+  /** Bytes written since the last checkpoint began a segment (its carried records included). */
+  get liveBytes(): number {
+    return this.#liveBytes
+  }
+
   /** Bytes the log holds on disk. */
   bytes(): number {
     return listSegments(this.#dir).reduce((n, s) => n + statSync(segmentPath(this.#dir, s)).size, 0)
@@ -281,9 +293,9 @@ function frame(payload: Buffer): [Buffer, Buffer] {
   return [header, payload]
 }
 
-function runExclusive(item: Extract<Item, { kind: 'exclusive' }>): void {
+async function runExclusive(item: Extract<Item, { kind: 'exclusive' }>): Promise<void> {
   try {
-    item.run()
+    await item.run()
     item.resolve()
   } catch (err) {
     item.reject(err)

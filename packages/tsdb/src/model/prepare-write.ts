@@ -38,10 +38,13 @@ export const maxPointsPerWrite = 5_000_000
 /**
  * Checks every batch of a write before anything is stored, so a write is all-or-nothing. Two
  * batches of the same series are merged. Throws a `TsdbError` naming the series and the point.
+ * `copy` false hands the caller's arrays on uncopied where a series comes once: for a caller
+ * that is done with them before it returns to the event loop (the embedded engine logs them).
  */
 export function prepareWrite(
   batches: readonly SeriesBatch[],
   policy: WritePolicy,
+  copy = true,
 ): PreparedBatch[] {
   const perMs = unitsPerMs(policy.precision)
   const { max } = timeRange(policy.precision)
@@ -49,7 +52,7 @@ export function prepareWrite(
   const earliest = policy.backfill ? 0 : Math.max(0, (policy.nowMs - policy.lateWindowMs) * perMs)
   const merged = new Map<
     string,
-    { key: Required<SeriesKey>; type: ValueType; times: number[]; values: Value[] }
+    { key: Required<SeriesKey>; type: ValueType; times: number[]; values: Value[]; own: boolean }
   >()
   let total = 0
   for (const batch of batches) {
@@ -71,33 +74,111 @@ export function prepareWrite(
       )
     }
     let entry = merged.get(canonical)
-    let type = entry?.type
-    for (let i = 0; i < times.length; i++) {
-      const valueType = valueTypeOf(values[i] as Value)
-      if (type === undefined) type = valueType
-      else if (type !== valueType) {
-        throw new TsdbError(
-          'TSDB_TYPE_MISMATCH',
-          `${describe(key)}: a ${valueType} value among ${type} values`,
-          { details: { index: i } },
-        )
-      }
-      checkTime(times[i] as number, key, earliest, latest, policy)
-    }
+    const type = checkPoints(times, values, entry?.type, key, earliest, latest, policy)
     if (type === undefined) continue
     if (entry === undefined) {
       // The usual case, a series once per write: copied whole (a point at a time costs the
-      // garbage collector dearly at millions of points per second).
-      entry = { key, type, times: times.slice() as number[], values: values.slice() as Value[] }
+      // garbage collector dearly at millions of points per second), or not at all when the
+      // caller consumes the points before it returns.
+      entry = copy
+        ? {
+            key,
+            type,
+            times: times.slice() as number[],
+            values: values.slice() as Value[],
+            own: true,
+          }
+        : { key, type, times: times as number[], values: values as Value[], own: false }
       merged.set(canonical, entry)
     } else {
+      if (!entry.own) {
+        entry.times = entry.times.slice()
+        entry.values = entry.values.slice()
+        entry.own = true
+      }
+      // `at`, not an index: see checkPoints.
       for (let i = 0; i < times.length; i++) {
-        entry.times.push(times[i] as number)
-        entry.values.push(values[i] as Value)
+        entry.times.push(times.at(i) as number)
+        entry.values.push(values.at(i) as Value)
       }
     }
   }
-  return [...merged].map(([canonical, e]) => ({ ...e, canonical }))
+  return [...merged].map(([canonical, e]) => ({
+    key: e.key,
+    canonical,
+    type: e.type,
+    times: e.times,
+    values: e.values,
+  }))
+}
+
+/**
+ * Checks one batch's points (one value type, agreeing with `known`; timestamps in range) and
+ * returns their type, undefined for no points. This runs for every point: numbers and booleans
+ * are checked in loops of their own, and other values read with `at`, because a loop that reads
+ * both arrays of numbers and arrays of objects makes V8 convert the number arrays into arrays
+ * of boxed numbers (the caller's arrays: slower for everyone after, and garbage by the million).
+ */
+function checkPoints(
+  times: readonly number[],
+  values: readonly Value[],
+  known: ValueType | undefined,
+  key: Required<SeriesKey>,
+  earliest: number,
+  latest: number,
+  policy: WritePolicy,
+): ValueType | undefined {
+  const n = times.length
+  if (n === 0) return known
+  const type = known ?? valueTypeOf(values.at(0))
+  let i = 0
+  if (type === 'float') i = plainNumbers(times, values as readonly number[], earliest, latest)
+  else if (type === 'bool') i = plainBooleans(times, values as readonly boolean[], earliest, latest)
+  for (; i < n; i++) {
+    const valueType = valueTypeOf(values.at(i))
+    if (type !== valueType) {
+      throw new TsdbError(
+        'TSDB_TYPE_MISMATCH',
+        `${describe(key)}: a ${valueType} value among ${type} values`,
+        { details: { index: i } },
+      )
+    }
+    checkTime(times.at(i) as number, key, earliest, latest, policy)
+  }
+  return type
+}
+
+/** How many points from the first are numbers at valid times (they need no other check). */
+function plainNumbers(
+  times: readonly number[],
+  values: readonly number[],
+  earliest: number,
+  latest: number,
+): number {
+  for (let i = 0; i < times.length; i++) {
+    const t = times[i] as number
+    if (typeof values[i] !== 'number' || !(t >= earliest && t <= latest && Number.isSafeInteger(t)))
+      return i
+  }
+  return times.length
+}
+
+/** The same for booleans. */
+function plainBooleans(
+  times: readonly number[],
+  values: readonly boolean[],
+  earliest: number,
+  latest: number,
+): number {
+  for (let i = 0; i < times.length; i++) {
+    const t = times[i] as number
+    if (
+      typeof values[i] !== 'boolean' ||
+      !(t >= earliest && t <= latest && Number.isSafeInteger(t))
+    )
+      return i
+  }
+  return times.length
 }
 
 function checkTime(
