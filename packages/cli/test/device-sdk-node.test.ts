@@ -7,7 +7,7 @@ import { mkdtemp, rm, stat } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
-import { startNode, type StrataNode } from '@strata/cloud'
+import type { StrataNode } from '@strata/cloud'
 import {
   createDeviceClient,
   loadIdentity,
@@ -15,26 +15,11 @@ import {
   saveIdentity,
   type DeviceClient,
 } from '@strata/device'
+import { startNodeWithAdmin, type ApiCall } from './node-helpers.js'
 
 let root: string
 let node: StrataNode
-let api: ReturnType<typeof apiClient>
-
-function apiClient(baseUrl: string, token?: string) {
-  return async (method: string, path: string, body?: unknown): Promise<any> => {
-    const res = await fetch(`${baseUrl}${path}`, {
-      method,
-      headers: {
-        ...(token === undefined ? {} : { authorization: `Bearer ${token}` }),
-        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-      },
-      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-    })
-    const text = await res.text()
-    if (res.status >= 300) throw new Error(`${method} ${path} → ${String(res.status)} ${text}`)
-    return text === '' ? undefined : JSON.parse(text)
-  }
-}
+let api: ApiCall
 
 async function deviceToken(id: string): Promise<string> {
   await api('POST', '/api/v1/devices', { id })
@@ -62,19 +47,7 @@ function closeAfter(client: DeviceClient): DeviceClient {
 
 before(async () => {
   root = await mkdtemp(join(tmpdir(), 'strata-device-sdk-'))
-  node = await startNode({
-    dataDir: join(root, 'node'),
-    host: '127.0.0.1',
-    mqttPort: 0,
-    mqttsPort: 0,
-    httpPort: 0,
-  })
-  const anon = apiClient(node.httpUrl)
-  const email = 'admin@example.com'
-  const password = 'correct horse battery staple'
-  await anon('POST', '/api/v1/setup', { setupToken: node.setupToken, email, password })
-  const login = await anon('POST', '/api/v1/auth/login', { email, password })
-  api = apiClient(node.httpUrl, login.token as string)
+  ;({ node, api } = await startNodeWithAdmin(root))
 })
 
 after(async () => {

@@ -4,45 +4,23 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Writable } from 'node:stream'
 import { after, before, describe, it } from 'node:test'
-import { startNode, type StrataNode } from '@strata/cloud'
+import type { StrataNode } from '@strata/cloud'
 import { createDeviceClient, type DeviceClient } from '@strata/device'
 import { runCli } from '../src/index.js'
+import { startNodeWithAdmin, type ApiCall } from './node-helpers.js'
 
 // `strata twin …` and `strata commands …` against a real node, with SDK devices answering.
 const root = mkdtempSync(join(tmpdir(), 'strata-twin-cli-'))
 let node: StrataNode
-let api: (method: string, path: string, body?: unknown) => Promise<any>
+let api: ApiCall
+let token: string
 let flags: string[]
 const devices: DeviceClient[] = []
 
 before(async () => {
   process.env['STRATA_CONFIG_DIR'] = join(root, 'config')
-  node = await startNode({
-    dataDir: join(root, 'node'),
-    host: '127.0.0.1',
-    mqttPort: 0,
-    mqttsPort: 0,
-    httpPort: 0,
-  })
-  const call = (token?: string) => async (method: string, path: string, body?: unknown) => {
-    const res = await fetch(`${node.httpUrl}${path}`, {
-      method,
-      headers: {
-        ...(token === undefined ? {} : { authorization: `Bearer ${token}` }),
-        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-      },
-      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-    })
-    const text = await res.text()
-    if (res.status >= 300) throw new Error(`${method} ${path} → ${String(res.status)} ${text}`)
-    return text === '' ? undefined : JSON.parse(text)
-  }
-  const email = 'admin@example.com'
-  const password = 'correct horse battery staple'
-  await call()('POST', '/api/v1/setup', { setupToken: node.setupToken, email, password })
-  const { token } = await call()('POST', '/api/v1/auth/login', { email, password })
-  api = call(token as string)
-  flags = ['--url', node.httpUrl, '--token', token as string, '--json']
+  ;({ node, token, api } = await startNodeWithAdmin(root))
+  flags = ['--url', node.httpUrl, '--token', token, '--json']
   for (const id of ['pump-1', 'pump-2']) {
     await api('POST', '/api/v1/devices', { id, labels: { kind: 'pump' } })
     const { token: deviceToken } = await api('POST', `/api/v1/devices/${id}/tokens`, {})
