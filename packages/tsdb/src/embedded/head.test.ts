@@ -159,7 +159,10 @@ describe('a head while a background seal runs', () => {
         const live = head.live()
         const at = cut % (live.times.length + 1)
         const taken = { times: live.times.slice(0, at), values: live.values.slice(0, at) }
-        const kept = { times: live.times.subarray(at), values: live.values.subarray(at) }
+        const kept = {
+          times: live.times.subarray(at),
+          values: (live.values as Float64Array).subarray(at),
+        }
         head.detach(kept, taken)
         head.append(later.times, later.values)
         const all = reference([...first.times, ...later.times], [...first.values, ...later.values])
@@ -178,7 +181,7 @@ describe('a head while a background seal runs', () => {
           const stored = new Set(Array.from(taken.times))
           const rest = reference(
             [...Array.from(kept.times), ...later.times],
-            [...Array.from(kept.values as Float64Array), ...later.values],
+            [...Array.from(kept.values), ...later.values],
           )
           assert.deepEqual(seen(), rest)
           assert.ok(rest.every(([t]) => !stored.has(t) || later.times.includes(t)))
