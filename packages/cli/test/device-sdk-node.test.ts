@@ -15,7 +15,7 @@ import {
   saveIdentity,
   type DeviceClient,
 } from '@strata/device'
-import { startNodeWithAdmin, type ApiCall } from './node-helpers.js'
+import { eventually, startNodeWithAdmin, type ApiCall } from './node-helpers.js'
 
 let root: string
 let node: StrataNode
@@ -24,20 +24,6 @@ let api: ApiCall
 async function deviceToken(id: string): Promise<string> {
   await api('POST', '/api/v1/devices', { id })
   return (await api('POST', `/api/v1/devices/${id}/tokens`, {})).token as string
-}
-
-async function eventually<T>(
-  check: () => Promise<T | undefined>,
-  ms: number,
-  what: string,
-): Promise<T> {
-  const deadline = Date.now() + ms
-  for (;;) {
-    const value = await check()
-    if (value !== undefined) return value
-    if (Date.now() > deadline) throw new Error(`timed out after ${String(ms)} ms: ${what}`)
-    await new Promise((resolve) => setTimeout(resolve, 25))
-  }
 }
 
 function closeAfter(client: DeviceClient): DeviceClient {

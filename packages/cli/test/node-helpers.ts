@@ -1,5 +1,7 @@
 import { startNode, type StrataNode } from '@strata/cloud'
 import { join } from 'node:path'
+import { Writable } from 'node:stream'
+import { runCli } from '../src/index.js'
 
 /** A JSON call to the node's HTTP API that throws on any status ≥ 300. */
 export type ApiCall = (method: string, path: string, body?: unknown) => Promise<any>
@@ -37,4 +39,39 @@ export async function startNodeWithAdmin(
   await anon('POST', '/api/v1/setup', { setupToken: node.setupToken, email, password })
   const { token } = await anon('POST', '/api/v1/auth/login', { email, password })
   return { node, token: token as string, api: apiCall(node.httpUrl, token as string) }
+}
+
+/** Runs `strata ARGS` in this process and captures what it prints. */
+export async function runStrata(
+  args: string[],
+): Promise<{ code: number; stdout: string; stderr: string }> {
+  let stdout = ''
+  let stderr = ''
+  const sink = (add: (s: string) => void) =>
+    new Writable({
+      write(chunk: Buffer | string, _encoding, done) {
+        add(chunk.toString())
+        done()
+      },
+    })
+  const code = await runCli(args, {
+    stdout: sink((s) => (stdout += s)),
+    stderr: sink((s) => (stderr += s)),
+  })
+  return { code, stdout, stderr }
+}
+
+/** Polls `check` until it gives a value, or fails after `ms` naming `what`. */
+export async function eventually<T>(
+  check: () => Promise<T | undefined>,
+  ms: number,
+  what: string,
+): Promise<T> {
+  const deadline = Date.now() + ms
+  for (;;) {
+    const value = await check()
+    if (value !== undefined) return value
+    if (Date.now() > deadline) throw new Error(`timed out after ${String(ms)} ms: ${what}`)
+    await new Promise((resolve) => setTimeout(resolve, 25))
+  }
 }

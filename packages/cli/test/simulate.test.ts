@@ -2,11 +2,9 @@ import assert from 'node:assert/strict'
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { Writable } from 'node:stream'
 import { after, before, describe, it } from 'node:test'
 import type { StrataNode } from '@strata/cloud'
-import { runCli } from '../src/index.js'
-import { startNodeWithAdmin, type ApiCall } from './node-helpers.js'
+import { eventually, runStrata, startNodeWithAdmin, type ApiCall } from './node-helpers.js'
 
 // `strata simulate` against a real node on ports 0: the fleet provisions itself with a claim token
 // over MQTTS, reports, sleeps and wakes, gets a command queued while it slept, rides out a
@@ -38,33 +36,6 @@ after(async () => {
   rmSync(root, { recursive: true, force: true })
 })
 
-async function strata(args: string[]) {
-  let stdout = ''
-  let stderr = ''
-  const sink = (add: (s: string) => void) =>
-    new Writable({
-      write(chunk: Buffer | string, _encoding, done) {
-        add(chunk.toString())
-        done()
-      },
-    })
-  const code = await runCli(args, {
-    stdout: sink((s) => (stdout += s)),
-    stderr: sink((s) => (stderr += s)),
-  })
-  return { code, stdout, stderr }
-}
-
-async function eventually<T>(check: () => Promise<T | undefined>, what: string): Promise<T> {
-  const deadline = Date.now() + 20_000
-  for (;;) {
-    const value = await check()
-    if (value !== undefined) return value
-    if (Date.now() > deadline) throw new Error(`timed out: ${what}`)
-    await new Promise((resolve) => setTimeout(resolve, 50))
-  }
-}
-
 /** The running simulator's control (its URL and token are in DATA/control.json). */
 async function control(path: string): Promise<any> {
   const { url, token } = JSON.parse(readFileSync(join(simData, 'control.json'), 'utf8'))
@@ -76,7 +47,7 @@ async function control(path: string): Promise<any> {
 
 describe('strata simulate against a running node', () => {
   it('provisions a fleet, reports, sleeps and wakes, gets queued commands, survives a partition', async () => {
-    const run = strata([
+    const run = runStrata([
       'simulate',
       '--devices',
       '12',
@@ -91,20 +62,25 @@ describe('strata simulate against a running node', () => {
     ])
     await eventually(
       () => Promise.resolve(existsSync(join(simData, 'control.json')) ? true : undefined),
+      20_000,
       'the simulator started',
     )
     assert.equal(statSync(join(simData, 'identities.json')).mode & 0o777, 0o600)
     assert.equal(statSync(join(simData, 'control.json')).mode & 0o777, 0o600)
 
     // A command for a device that is asleep waits in its session and is answered when it wakes.
-    await eventually(async () => {
-      const d = await control('/devices/sim-0001')
-      return d.state === 'sleeping' ? d : undefined
-    }, 'sim-0001 went to sleep')
+    await eventually(
+      async () => {
+        const d = await control('/devices/sim-0001')
+        return d.state === 'sleeping' ? d : undefined
+      },
+      20_000,
+      'sim-0001 went to sleep',
+    )
     const command = await api('POST', '/api/v1/devices/sim-0001/commands', { name: 'ping' })
 
     // A partition of the whole fleet, injected live; the devices come back when it ends.
-    const fault = await strata([
+    const fault = await runStrata([
       'simulate',
       'fault',
       'partition',
@@ -142,13 +118,21 @@ describe('strata simulate against a running node', () => {
   })
 
   it('reuses the identities of the data folder on a rerun', async () => {
-    const r = await strata(['simulate', '--devices', '12', '--duration', '1s', '--json', ...flags])
+    const r = await runStrata([
+      'simulate',
+      '--devices',
+      '12',
+      '--duration',
+      '1s',
+      '--json',
+      ...flags,
+    ])
     assert.equal(r.code, 0, r.stderr)
     assert.equal(JSON.parse(r.stdout).created, 0)
   })
 
   it('says clearly when no simulator runs for a fault', async () => {
-    const r = await strata(['simulate', 'fault', 'drop', '--data', join(root, 'nothing')])
+    const r = await runStrata(['simulate', 'fault', 'drop', '--data', join(root, 'nothing')])
     assert.notEqual(r.code, 0)
     assert.match(r.stderr, /CLI_SIMULATOR_UNREACHABLE/)
     assert.match(r.stderr, /strata simulate --devices/)
@@ -157,7 +141,7 @@ describe('strata simulate against a running node', () => {
   it('refuses a profile that is not valid, naming the field', async () => {
     const bad = join(root, 'bad.json')
     writeFileSync(bad, JSON.stringify({ reportEveryS: -1 }))
-    const r = await strata(['simulate', '--devices', '1', '--profile', bad, ...flags])
+    const r = await runStrata(['simulate', '--devices', '1', '--profile', bad, ...flags])
     assert.notEqual(r.code, 0)
     assert.match(r.stderr, /reportEveryS/)
   })

@@ -2,12 +2,10 @@ import assert from 'node:assert/strict'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { Writable } from 'node:stream'
 import { after, before, describe, it } from 'node:test'
 import type { StrataNode } from '@strata/cloud'
 import { createDeviceClient, type DeviceClient } from '@strata/device'
-import { runCli } from '../src/index.js'
-import { startNodeWithAdmin, type ApiCall } from './node-helpers.js'
+import { eventually, runStrata, startNodeWithAdmin, type ApiCall } from './node-helpers.js'
 
 // `strata twin …` and `strata commands …` against a real node, with SDK devices answering.
 const root = mkdtempSync(join(tmpdir(), 'strata-twin-cli-'))
@@ -44,37 +42,10 @@ after(async () => {
   rmSync(root, { recursive: true, force: true })
 })
 
-async function strata(args: string[]) {
-  let stdout = ''
-  let stderr = ''
-  const sink = (add: (s: string) => void) =>
-    new Writable({
-      write(chunk: Buffer | string, _encoding, done) {
-        add(chunk.toString())
-        done()
-      },
-    })
-  const code = await runCli(args, {
-    stdout: sink((s) => (stdout += s)),
-    stderr: sink((s) => (stderr += s)),
-  })
-  return { code, stdout, stderr }
-}
-
 async function json(args: string[]): Promise<any> {
-  const r = await strata([...args, ...flags])
+  const r = await runStrata([...args, ...flags])
   assert.equal(r.code, 0, r.stderr + r.stdout)
   return JSON.parse(r.stdout)
-}
-
-async function eventually<T>(check: () => Promise<T | undefined>, what: string): Promise<T> {
-  const deadline = Date.now() + 10_000
-  for (;;) {
-    const value = await check()
-    if (value !== undefined) return value
-    if (Date.now() > deadline) throw new Error(`timed out: ${what}`)
-    await new Promise((resolve) => setTimeout(resolve, 50))
-  }
 }
 
 describe('strata twin', () => {
@@ -83,10 +54,14 @@ describe('strata twin', () => {
     assert.equal(changed.desiredVersion, 1)
     assert.deepEqual(changed.desired, { config: { interval: 30 } })
 
-    const twin = await eventually(async () => {
-      const t = await json(['twin', 'show', 'pump-1'])
-      return t.reported.config?.interval === 30 ? t : undefined
-    }, 'the device reported the new interval')
+    const twin = await eventually(
+      async () => {
+        const t = await json(['twin', 'show', 'pump-1'])
+        return t.reported.config?.interval === 30 ? t : undefined
+      },
+      10_000,
+      'the device reported the new interval',
+    )
     assert.equal(twin.deliveredDesiredVersion, 1)
 
     const history = await json(['twin', 'history', 'pump-1'])
@@ -102,7 +77,7 @@ describe('strata twin', () => {
   })
 
   it('refuses a change made against a version that moved on (--if-match), with the code', async () => {
-    const r = await strata([
+    const r = await runStrata([
       'twin',
       'desire',
       'pump-2',
@@ -116,7 +91,7 @@ describe('strata twin', () => {
   })
 
   it('says what is wrong with a patch that is not JSON', async () => {
-    const r = await strata(['twin', 'desire', 'pump-2', '{mode: eco}', ...flags])
+    const r = await runStrata(['twin', 'desire', 'pump-2', '{mode: eco}', ...flags])
     assert.equal(r.code, 2)
     assert.match(r.stderr, /not JSON/)
   })
