@@ -1,4 +1,4 @@
-// `npm run bench -- tsdb [--quick] [--series N] [--hours H] [--runs N]`
+// `npm run bench -- tsdb [--quick] [--series N] [--hours H] [--runs N] [--only SIDES]`
 // Writes one realistic sensor fleet (sensor-data.ts) to our embedded engine, our PostgreSQL
 // engine and, as the peer, a plain PostgreSQL table loaded with COPY; then times warm queries on
 // all three. Progress on stderr; the BRIEF §4 JSON as the last line on stdout.
@@ -21,7 +21,12 @@ const usage = `usage: npm run bench -- tsdb [options]
   --series N     sensors in the fleet (default 1000)
   --hours H      hours of data per sensor (default 24: about 13M points)
   --runs N       timed runs per query, after one warm-up (default 7)
+  --only SIDES   run only these, comma-separated: peer, embedded, postgres (default all three);
+                 figures and ratios of the others are left out
   --help         this text`
+
+const sides = ['peer', 'embedded', 'postgres'] as const
+type Side = (typeof sides)[number]
 
 const MIN = 60_000
 /** Writes in flight at once, for every store: four writers, as a small fleet gateway would. */
@@ -138,23 +143,28 @@ async function measurePeer(
   }
 }
 
+/**
+ * Times one of our loads the way the peer's is timed. `ingest_points_per_s` ends when the last
+ * write is acknowledged: durable in the store's log (the embedded engine's write-ahead log is
+ * fdatasync'd before a write resolves; our PostgreSQL engine's COPY is committed), as the
+ * peer's ends when its last COPY is committed (PostgreSQL's WAL flushed). `toRest` is what puts
+ * the points where they will stay — for the embedded engine sealing the head into compressed
+ * chunks and joining them (a checkpoint and a compaction), for PostgreSQL a `CHECKPOINT` — and
+ * counts only in `ingest_at_rest_points_per_s`, for every side alike.
+ */
 async function loadOurs(
   name: string,
   store: TimeSeriesStore,
   data: Dataset,
   batches: Parameters<typeof load>[1],
-  checkpoint: () => Promise<void>,
   toRest: () => Promise<void>,
 ): Promise<Figures> {
   log(`${name}: writing ${data.points.toLocaleString('en')} points`)
-  const { ms } = await timed(async () => {
-    await load(store, batches, inFlight)
-    await checkpoint()
-  })
+  const { ms } = await timed(() => load(store, batches, inFlight))
   const rest = await timed(toRest)
   const stats = await store.stats()
   log(
-    `${name}: ${String(Math.round(data.points / (ms / 1000)))} points/s, ${stats.bytesPerPoint.toFixed(3)} bytes/point`,
+    `${name}: ${String(Math.round(data.points / (ms / 1000)))} points/s acknowledged (${ms.toFixed(0)} ms), at rest after ${rest.ms.toFixed(0)} ms more, ${stats.bytesPerPoint.toFixed(3)} bytes/point`,
   )
   return {
     ingest_points_per_s: Math.round(data.points / (ms / 1000)),
@@ -172,6 +182,16 @@ function ratios(ours: Figures, peer: Figures): Figures {
   return out
 }
 
+function parseSides(value: string | undefined): ReadonlySet<Side> {
+  if (value === undefined) return new Set(sides)
+  const asked = value.split(',').map((v) => v.trim())
+  for (const side of asked) {
+    if (!(sides as readonly string[]).includes(side))
+      throw new Error(`--only: unknown side "${side}" (one of ${sides.join(', ')})`)
+  }
+  return new Set(asked as Side[])
+}
+
 async function main(): Promise<void> {
   const { values } = parseArgs({
     options: {
@@ -179,6 +199,7 @@ async function main(): Promise<void> {
       series: { type: 'string' },
       hours: { type: 'string' },
       runs: { type: 'string' },
+      only: { type: 'string' },
       help: { type: 'boolean', default: false },
     },
   })
@@ -186,6 +207,7 @@ async function main(): Promise<void> {
     process.stdout.write(`${usage}\n`)
     return
   }
+  const run = parseSides(values.only)
   const seriesCount = Number(values.series ?? (values.quick ? 500 : 1000))
   const hours = Number(values.hours ?? (values.quick ? 4 : 24))
   const runs = Number(values.runs ?? (values.quick ? 3 : 7))
@@ -197,72 +219,83 @@ async function main(): Promise<void> {
     `${data.points.toLocaleString('en')} points; hourly over a tenth: ${p.tenthPoints.toLocaleString('en')}, over all: ${p.allPoints.toLocaleString('en')}`,
   )
   const batches = writeBatches(data, 50_000, 10 * MIN)
-  const payloads = copyPayloads(data, 50_000)
+  const payloads = run.has('peer') ? copyPayloads(data, 50_000) : []
+  // Every side now has its own copy of the points (write batches, COPY text): the generator's
+  // arrays go, so that the stores measured in this process do not run beside a heap bigger
+  // than the bench needs (every full garbage collection marks all of it).
+  for (const s of data.series) {
+    s.times.length = 0
+    s.values.length = 0
+  }
 
   const db = await testDatabase('bench_tsdb')
   const dir = mkdtempSync(join(tmpdir(), 'strata-bench-tsdb-'))
   try {
-    log('peer: plain PostgreSQL table, COPY')
-    const peer = new PlainTablePeer(db.url)
-    await peer.create()
-    const peerLoad = await timed(() => peer.load(payloads, inFlight))
-    // Also timed: the checkpoint that puts the loaded rows at rest in the table's and index's
-    // files (ours is inside our ingest time); reported beside the plain figure.
-    const peerRest = await timed(() => peer.checkpoint())
-    await peer.vacuum()
-    const peerFigures: Figures = {
-      ingest_points_per_s: Math.round(data.points / (peerLoad.ms / 1000)),
-      ingest_at_rest_points_per_s: Math.round(data.points / ((peerLoad.ms + peerRest.ms) / 1000)),
-      bytes_per_point: round((await peer.bytes()) / data.points),
-      ...(await measurePeer(peer, data, p, runs)),
+    let peerFigures: Figures | undefined
+    if (run.has('peer')) {
+      log('peer: plain PostgreSQL table, COPY')
+      const peer = new PlainTablePeer(db.url)
+      await peer.create()
+      // Ends when the last COPY is committed: durable in PostgreSQL's WAL (see loadOurs).
+      // The payloads are handed over (spliced out): once loaded they are garbage, so that our
+      // engines do not run beside the peer's input in this process's heap (half a GiB of text on
+      // the full run, which every full garbage collection of theirs would have to mark).
+      const peerLoad = await timed(() => peer.load(payloads.splice(0), inFlight))
+      // Also timed: the checkpoint that puts the loaded rows at rest in the table's and index's
+      // files (ours seal theirs into chunks then), reported beside the plain figure.
+      const peerRest = await timed(() => peer.checkpoint())
+      await peer.vacuum()
+      peerFigures = {
+        ingest_points_per_s: Math.round(data.points / (peerLoad.ms / 1000)),
+        ingest_at_rest_points_per_s: Math.round(data.points / ((peerLoad.ms + peerRest.ms) / 1000)),
+        bytes_per_point: round((await peer.bytes()) / data.points),
+        ...(await measurePeer(peer, data, p, runs)),
+      }
+      await peer.close()
+      log(`peer: ${JSON.stringify(peerFigures)}`)
+      await quiesce(db.url)
     }
-    await peer.close()
-    log(`peer: ${JSON.stringify(peerFigures)}`)
-    await quiesce(db.url)
 
-    const embedded = await openEmbeddedStore(join(dir, 'embedded'), { now: () => end })
-    const embeddedFigures = {
-      ...(await loadOurs(
-        'embedded',
-        embedded,
-        data,
-        batches,
-        async () => {
+    let embeddedFigures: Figures | undefined
+    if (run.has('embedded')) {
+      const embedded = await openEmbeddedStore(join(dir, 'embedded'), { now: () => end })
+      embeddedFigures = {
+        ...(await loadOurs('embedded', embedded, data, batches, async () => {
           // Seal what is in memory and join the day windows' chunks: what the store does on its
           // own within the hour, done here so the bytes are those of data at rest.
           await embedded.checkpoint()
           await embedded.compact({ all: true })
-        },
-        () => Promise.resolve(),
-      )),
-      ...(await measureOurs(embedded, data, p, runs)),
+        })),
+        ...(await measureOurs(embedded, data, p, runs)),
+      }
+      await embedded.close()
+      log(`embedded: ${JSON.stringify(embeddedFigures)}`)
+      await quiesce(db.url)
     }
-    await embedded.close()
-    log(`embedded: ${JSON.stringify(embeddedFigures)}`)
-    await quiesce(db.url)
 
-    const postgres = await openPostgresStore({
-      url: db.url,
-      schema: 'strata_bench',
-      now: () => end,
-    })
-    const postgresFigures = {
-      ...(await loadOurs(
-        'postgres engine',
-        postgres,
-        data,
-        batches,
-        () => Promise.resolve(),
-        () => quiesce(db.url),
-      )),
-      ...(await measureOurs(postgres, data, p, runs)),
+    let postgresFigures: Figures | undefined
+    if (run.has('postgres')) {
+      const postgres = await openPostgresStore({
+        url: db.url,
+        schema: 'strata_bench',
+        now: () => end,
+      })
+      postgresFigures = {
+        ...(await loadOurs('postgres engine', postgres, data, batches, () => quiesce(db.url))),
+        ...(await measureOurs(postgres, data, p, runs)),
+      }
+      await postgres.close()
+      log(`postgres engine: ${JSON.stringify(postgresFigures)}`)
     }
-    await postgres.close()
-    log(`postgres engine: ${JSON.stringify(postgresFigures)}`)
 
-    const ratio = ratios(embeddedFigures, peerFigures)
-    for (const [key, value] of Object.entries(ratios(postgresFigures, peerFigures)))
-      ratio[`postgres_engine.${key}`] = value
+    const ratio: Figures = {}
+    if (peerFigures !== undefined) {
+      if (embeddedFigures !== undefined) Object.assign(ratio, ratios(embeddedFigures, peerFigures))
+      if (postgresFigures !== undefined) {
+        for (const [key, value] of Object.entries(ratios(postgresFigures, peerFigures)))
+          ratio[`postgres_engine.${key}`] = value
+      }
+    }
     process.stdout.write(
       `${JSON.stringify({
         bench: 'tsdb',
@@ -270,14 +303,17 @@ async function main(): Promise<void> {
           series: data.series.length,
           points: data.points,
           hours,
-          embedded: embeddedFigures,
-          postgres_engine: postgresFigures,
+          embedded: embeddedFigures ?? null,
+          postgres_engine: postgresFigures ?? null,
         },
-        peer: {
-          name: `PostgreSQL ${await serverVersion(db.url)} plain table (series_id, ts, value) + btree, COPY`,
-          figures: peerFigures,
-        },
-        ratio,
+        peer:
+          peerFigures === undefined
+            ? null
+            : {
+                name: `PostgreSQL ${await serverVersion(db.url)} plain table (series_id, ts, value) + btree, COPY`,
+                figures: peerFigures,
+              },
+        ratio: peerFigures === undefined ? null : ratio,
       })}\n`,
     )
   } finally {

@@ -149,9 +149,10 @@ describe('embedded engine internals, seen from outside', () => {
     }
   })
 
-  it('relieves a full head by sealing whole chunks, carrying the rest over in the log', async () => {
+  it('relieves a full log by sealing whole chunks, carrying the rest over in the log', async () => {
     const { store, dir } = await fresh({
-      headMaxPoints: 2000,
+      // Each write below logs about 19 kB: the second one fills the log.
+      walMaxBytes: 30_000,
       chunkMaxPoints: 256,
       compactAfterMs: 30 * DAY,
     })
@@ -172,7 +173,7 @@ describe('embedded engine internals, seen from outside', () => {
         })),
       ])
     }
-    // The write past 2,000 points started a relief; the next write waits for it in log order.
+    // The write past 30 kB of log started a relief; the next write waits for it in log order.
     await store.write([{ series: series('busy'), times: [NOW - DAY + 4000], values: [4000] }])
     const stats = await store.stats()
     assert.equal(stats.points, 4 * 1180 + 1)
@@ -247,6 +248,67 @@ describe('embedded engine internals, seen from outside', () => {
           assert.equal(s.values[i], (overwritten ? -1 : 1) * (t - start))
         })
       }
+    } finally {
+      await reopened.close()
+      await store.close()
+    }
+  })
+
+  it('relieves a full head in the background, writes going on, and loses nothing in a crash', async () => {
+    const { store, dir } = await fresh({
+      headMaxPoints: 2000,
+      chunkMaxPoints: 256,
+      compactAfterMs: 30 * DAY,
+    })
+    const start = NOW - DAY
+    // 40 quiet series, 30 points each a write: no whole chunk anywhere, so only sealing whole
+    // series relieves the head.
+    const write = (k: number) =>
+      store.write(
+        Array.from({ length: 40 }, (_, d) => ({
+          series: { tenant: 't', device: `d${String(d)}`, metric: 'v' },
+          times: Array.from({ length: 30 }, (_, i) => start + k * 30 + i),
+          values: Array.from({ length: 30 }, (_, i) => k * 30 + i),
+        })),
+      )
+    const settled = async () => {
+      let stats = await store.stats()
+      for (let i = 0; i < 300 && (stats.detail['headPoints'] as number) > 1000; i++) {
+        await new Promise((resolve) => setTimeout(resolve, 10))
+        stats = await store.stats()
+      }
+      return stats
+    }
+    await write(0)
+    const walBefore = (await store.stats()).detail['walBytes'] as number
+    // Past the 2,000-point budget (not half as much again): a background seal takes whole
+    // series until half the budget is left.
+    await write(1)
+    const stats = await settled()
+    assert.equal(stats.points, 2 * 1200)
+    assert.ok((stats.detail['headPoints'] as number) <= 1000, String(stats.detail['headPoints']))
+    assert.ok((stats.detail['chunks'] as number) >= 24, String(stats.detail['chunks']))
+    // No checkpoint ran: the log was not started anew, it holds every write.
+    assert.ok((stats.detail['walBytes'] as number) >= 2 * walBefore)
+    await write(2)
+    await settled()
+
+    // A crash now: the log replays every point, those sealed since included, and the store
+    // counts each once.
+    const copy = join(dir, '..', `${basename(dir)}-relieved`)
+    dirs.push(copy)
+    cpSync(dir, copy, { recursive: true })
+    rmSync(join(copy, 'LOCK'))
+    const reopened = await openEmbeddedStore(copy, { now: () => NOW })
+    try {
+      assert.equal((await reopened.stats()).points, 3 * 1200)
+      let series = 0
+      for await (const s of reopened.readAll({ selector: { tenant: 't' }, from: 0, to: NOW })) {
+        assert.equal(s.times.length, 90, s.key.device)
+        s.times.forEach((t, i) => assert.equal(s.values[i], t - start))
+        series++
+      }
+      assert.equal(series, 40)
     } finally {
       await reopened.close()
       await store.close()

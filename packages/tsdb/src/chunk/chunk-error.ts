@@ -1,4 +1,6 @@
-import { StrataError, type StrataErrorOptions } from '@strata/protocol'
+// The light entry point: the error class only, not the whole protocol package (codecs, schemas),
+// which the chunk encoder's worker threads would otherwise load at every start.
+import { StrataError, type StrataErrorOptions } from '@strata/protocol/errors'
 
 /**
  * Every error code the chunk codec throws, with what it means. The package's `src/errors.ts`

@@ -1,1 +1,3 @@
-export { openEmbeddedStore, EmbeddedStore, type EmbeddedStoreOptions } from './embedded-store.js'
+export { EmbeddedStore } from './embedded-store.js'
+export type { EmbeddedStoreOptions } from './embedded-options.js'
+export { openEmbeddedStore } from './open-embedded-store.js'

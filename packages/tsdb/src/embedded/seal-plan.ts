@@ -116,22 +116,27 @@ export interface TakenForSeal {
  * Takes the whole chunks (and closed windows) out of the heads for a seal that runs while writes
  * go on: each head keeps the rest live and holds what was taken as sealing, visible to readers,
  * until `sealed()` (chunks stored) or `unseal()` (the seal failed). Late points over sealed
- * chunks are merged with them here (those chunks are then replaced).
+ * chunks are merged with them here (those chunks are then replaced). Of the series in `sealAll`
+ * every live point is taken (a head over its budget is relieved that way).
  */
 export function takeWholeChunks(
   entries: Iterable<SeriesEntry>,
   layout: ChunkLayout,
   closedBefore: number,
   merge: (entry: SeriesEntry, part: Columns) => { remove: number[]; points: Columns },
+  sealAll: ReadonlySet<SeriesEntry> = new Set(),
 ): TakenForSeal {
   const taken: TakenForSeal = { entries: [], remove: [], jobs: [] }
   for (const entry of entries) {
     const { head } = entry
     if (head.liveSize === 0) continue
     const live = head.live()
+    const all = sealAll.has(entry)
     const opens = (Math.floor((live.times[0] as number) / layout.window) + 1) * layout.window
-    if (head.liveSize < layout.maxPoints && opens > closedBefore) continue
-    const split = sealWholeChunks(entry.type, live, layout, closedBefore)
+    if (!all && head.liveSize < layout.maxPoints && opens > closedBefore) continue
+    const split = all
+      ? sealEverything(live, layout)
+      : sealWholeChunks(entry.type, live, layout, closedBefore)
     if (split.seal.length === 0) continue
     for (const part of split.seal) {
       const merged = merge(entry, part)

@@ -45,9 +45,13 @@ function copyNumbers(out: Float64Array, from: ArrayLike<number>): void {
  * Encodes a write as one log record: per series its id, type, count, the timestamps as float64
  * and the values in their natural width, every array 8-byte aligned so it is copied in bulk.
  * Fast to write; the log is short-lived (a checkpoint seals it into compressed chunks), so size
- * matters less than speed here.
+ * matters less than speed here. `alloc` gives the record's buffer: `size` bytes at offset 0 of
+ * its own ArrayBuffer, so typed-array views of it are aligned (`RecordBuffers.take`).
  */
-export function encodeWriteRecord(series: readonly LoggedSeries[]): Buffer {
+export function encodeWriteRecord(
+  series: readonly LoggedSeries[],
+  alloc: (size: number) => Buffer = (size) => Buffer.allocUnsafeSlow(size),
+): Buffer {
   let size = recordHeaderBytes
   for (const s of series) {
     size += seriesHeaderBytes + s.times.length * 8
@@ -59,8 +63,7 @@ export function encodeWriteRecord(series: readonly LoggedSeries[]): Buffer {
       size += align8(bytes)
     } else size += s.times.length * 8
   }
-  // Its own ArrayBuffer at offset 0, so typed-array views of it are aligned.
-  const out = Buffer.allocUnsafeSlow(size)
+  const out = alloc(size)
   out.fill(0, 0, recordHeaderBytes)
   out.writeUInt32LE(series.length, 0)
   let at = recordHeaderBytes

@@ -73,13 +73,20 @@ export class WholeChunkSealer {
     this.#fullPoints = 0
   }
 
-  /** Starts a seal of the whole chunks and of windows closed before `closedBefore`. */
-  start(closedBefore: number): void {
+  /**
+   * Starts a seal of the whole chunks and of windows closed before `closedBefore`, and of every
+   * live point of the series in `sealAll`.
+   */
+  start(closedBefore: number, sealAll?: ReadonlySet<SeriesEntry>): void {
     if (this.#running !== undefined) return
     this.reset()
     const { index, catalogue, encoder, layout, decode } = this.#parts
-    const taken = takeWholeChunks(index.all(), layout, closedBefore, (entry, part) =>
-      mergeForSeal(catalogue, entry.id, entry.type, part, (c) => decode(entry, c)),
+    const taken = takeWholeChunks(
+      index.all(),
+      layout,
+      closedBefore,
+      (entry, part) => mergeForSeal(catalogue, entry.id, entry.type, part, (c) => decode(entry, c)),
+      sealAll,
     )
     if (taken.entries.length === 0) return
     this.#taken = taken.jobs.reduce((n, job) => n + job.times.length, 0)
