@@ -23,7 +23,8 @@ const layers = {
   cloud: 2,
   gateway: 2,
   device: 2,
-  console: 2,
+  // The cloud serves the console's static build (it depends on the package to find it).
+  console: 1,
   cli: 3,
 }
 

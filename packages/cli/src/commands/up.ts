@@ -41,7 +41,7 @@ export async function up(options: UpOptions, out: Output): Promise<StrataNode> {
     `  MQTT     ${node.mqttUrl}`,
     `  MQTTS    ${node.mqttsUrl}   (CA chain: GET ${node.httpUrl}/api/v1/ca)`,
     `  HTTP API ${node.httpUrl}/api/v1   (OpenAPI: ${node.httpUrl}/api/v1/openapi.json)`,
-    `  console  ${node.consoleUrl}   (the web console is not built yet: use the CLI or the API)`,
+    `  console  ${node.consoleUrl}   (the web console; the setup token works there too)`,
   ]
   if (node.setupToken !== undefined) {
     lines.push(
