@@ -87,6 +87,7 @@ export {
   type CompiledRule,
   type RuleResult,
 } from './rules/compile-rule.js'
+export type { SharedInput } from './rules/runtime-rule.js'
 export {
   dryRun,
   type DryRunOptions,

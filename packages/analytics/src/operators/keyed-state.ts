@@ -30,6 +30,12 @@ export class KeyedState<T> {
   readonly maxKeys: number
   readonly overflow: KeyOverflow
   readonly #entries = new Map<string, T>()
+  /**
+   * The key used last and its state: it is already the most recent in `#entries`, so using it
+   * again needs no reordering (a device's batch of records steps the same key many times over).
+   */
+  #lastKey: string | undefined
+  #lastState: T | undefined
   #evicted = 0
   #rejected = 0
 
@@ -55,15 +61,18 @@ export class KeyedState<T> {
 
   /** The state of `key` without marking it used. */
   peek(key: string): T | undefined {
-    return this.#entries.get(key)
+    return key === this.#lastKey ? this.#lastState : this.#entries.get(key)
   }
 
   /** The state of `key`, created when new; undefined when new and refused (`reject` when full). */
   getOrCreate(key: string, create: () => T): T | undefined {
+    if (key === this.#lastKey) return this.#lastState
     const found = this.#entries.get(key)
     if (found !== undefined) {
       this.#entries.delete(key)
       this.#entries.set(key, found)
+      this.#lastKey = key
+      this.#lastState = found
       return found
     }
     if (this.#entries.size >= this.maxKeys) {
@@ -77,15 +86,24 @@ export class KeyedState<T> {
     }
     const state = create()
     this.#entries.set(key, state)
+    this.#lastKey = key
+    this.#lastState = state
     return state
   }
 
   delete(key: string): boolean {
+    if (key === this.#lastKey) this.#forgetLast()
     return this.#entries.delete(key)
   }
 
   clear(): void {
+    this.#forgetLast()
     this.#entries.clear()
+  }
+
+  #forgetLast(): void {
+    this.#lastKey = undefined
+    this.#lastState = undefined
   }
 
   entries(): IterableIterator<[string, T]> {

@@ -4,6 +4,7 @@
  * estimate relies on; outputs are copied back into plain JSON-like data. Nothing a rule evaluates
  * is a live object of the caller's: no prototype, getter or function is reachable from CEL.
  */
+import { isDataPrototype, newCelRecord } from './cel-record.js'
 
 /** A value a transform outputs: JSON plus int64 (`bigint`) and bytes. Timestamps become epoch ms. */
 export type RuleValue =
@@ -107,7 +108,7 @@ class Walk {
     }
     const entries = this.#entries(value)
     if (entries.length > limits.maxListLength) throw this.fail(tooMany(entries.length, limits))
-    const out = Object.create(null) as Record<string, unknown>
+    const out = newCelRecord()
     for (const [k, v] of entries) {
       if (v === undefined) continue
       this.#keys.push(k)
@@ -127,7 +128,7 @@ class Walk {
       return entries
     }
     const proto: unknown = Object.getPrototypeOf(value)
-    if (proto !== Object.prototype && proto !== null) {
+    if (!isDataPrototype(proto)) {
       throw this.fail('an object that is not plain data (a class instance)')
     }
     return Object.entries(value)
@@ -185,7 +186,7 @@ export function fromCelValue(value: unknown, path = ''): RuleValue {
     return fromEntries([...(value as Map<unknown, unknown>).entries()], path)
   }
   const proto: unknown = Object.getPrototypeOf(value)
-  if (proto === Object.prototype || proto === null) return fromEntries(Object.entries(value), path)
+  if (isDataPrototype(proto)) return fromEntries(Object.entries(value), path)
   const special = libraryValue(value)
   if (special !== undefined) return special
   throw new ValueError(path, `a ${value.constructor.name} cannot be output`)

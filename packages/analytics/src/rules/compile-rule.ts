@@ -8,7 +8,7 @@ import { decodeRuleDefinition, type RuleDefinition } from './rule-definition.js'
 import { compileInEnvironment } from './rule-expression.js'
 import type { RuleContext, RuleMessage } from './rule-message.js'
 import { operatorFields, RuleOperator, type OperatorOutput } from './rule-operator.js'
-import { RuntimeRule } from './runtime-rule.js'
+import { RuntimeRule, type SharedInput } from './runtime-rule.js'
 
 /** The outcome of evaluating a rule on one message (or one heartbeat tick). Never thrown. */
 export interface RuleResult {
@@ -35,8 +35,11 @@ export interface RuleResult {
 export interface CompiledRule {
   readonly definition: RuleDefinition
   readonly name: string
-  /** Runs the rule on one message: steps its operators, evaluates condition and transform. */
-  evaluate(message: RuleMessage, context?: RuleContext): RuleResult
+  /**
+   * Runs the rule on one message: steps its operators, evaluates condition and transform. Rules
+   * evaluating the same message can pass one `shared` object so its input is prepared once.
+   */
+  evaluate(message: RuleMessage, context?: RuleContext, shared?: SharedInput): RuleResult
   /**
    * Lets time pass to `now` for heartbeat operators: a result for each device that just fell
    * silent (payload `{}`, kind `tick`). `context` gives each device's labels and twin.

@@ -149,7 +149,16 @@ export function analyzeExpression(
       }
       case '.':
       case '.?': {
-        const r = visit((node.args as [Node, string])[0], scope, depth)
+        const [receiver, field] = node.args as [Node, string]
+        const r = visit(receiver, scope, depth)
+        // fields exist on maps only: `now.constructor` must not reach the JavaScript object behind
+        const type = receiver.checkedType?.name
+        if (
+          type !== undefined &&
+          (scalarTypes.has(type) || type === 'string' || type === 'bytes')
+        ) {
+          throw new AnalysisError('refused', `a ${type} has no field ${field}`, node)
+        }
         return derived(r.cost + 1, r)
       }
       case '[]':

@@ -75,6 +75,13 @@ describe('hostile expressions', () => {
       'payload.constructor.constructor("return process")() == null',
       'ANALYTICS_EXPRESSION_INVALID',
     )
+    // a timestamp is a JavaScript Date underneath: no field of it is reachable
+    for (const source of [
+      'now.constructor == null',
+      'now.__proto__ == null',
+      'now.getTime == null',
+    ])
+      refused(source, 'ANALYTICS_EXPRESSION_REFUSED')
   })
 
   it('cannot pollute prototypes through outputs', () => {

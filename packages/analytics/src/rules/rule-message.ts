@@ -45,26 +45,41 @@ export function ruleMessagesOf(
   message: DeviceMessage,
   receivedAt: number,
 ): RuleMessage[] {
-  const base = { deviceId, topic }
+  // literals, not `{...base, …}`: V8 clones a spread-then-extended object slowly, per record
   switch (message.kind) {
     case 'telemetry':
-      return message.records.map((r) => ({
-        ...base,
-        kind: 'telemetry',
-        ts: r.ts ?? receivedAt,
-        payload: r.values,
-        ...(r.tags === undefined ? {} : { tags: r.tags }),
-      }))
+      return message.records.map((r): RuleMessage =>
+        r.tags === undefined
+          ? { deviceId, topic, kind: 'telemetry', ts: r.ts ?? receivedAt, payload: r.values }
+          : {
+              deviceId,
+              topic,
+              kind: 'telemetry',
+              ts: r.ts ?? receivedAt,
+              payload: r.values,
+              tags: r.tags,
+            },
+      )
     case 'event':
       return [
-        { ...base, kind: 'event', ts: message.event.ts ?? receivedAt, payload: message.event },
+        {
+          deviceId,
+          topic,
+          kind: 'event',
+          ts: message.event.ts ?? receivedAt,
+          payload: message.event,
+        },
       ]
     case 'twin.reported':
-      return [{ ...base, kind: 'twin.reported', ts: receivedAt, payload: message.patch }]
+      return [{ deviceId, topic, kind: 'twin.reported', ts: receivedAt, payload: message.patch }]
     case 'command.response':
-      return [{ ...base, kind: 'command.response', ts: receivedAt, payload: message.response }]
+      return [
+        { deviceId, topic, kind: 'command.response', ts: receivedAt, payload: message.response },
+      ]
     case 'firmware.progress':
-      return [{ ...base, kind: 'firmware.progress', ts: receivedAt, payload: message.progress }]
+      return [
+        { deviceId, topic, kind: 'firmware.progress', ts: receivedAt, payload: message.progress },
+      ]
     default:
       return []
   }

@@ -7,6 +7,7 @@ import { Window, type WindowOutput } from '../operators/window.js'
 import type { StateFieldTypes } from './expression-environment.js'
 import type { CompiledExpression } from './rule-expression.js'
 import type { OperatorDefinition, OperatorType } from './rule-operators.js'
+import { newCelRecord } from './cel-record.js'
 
 /** The output of any operator, as `state.<name>` holds it (timestamps in epoch ms). */
 export type OperatorOutput =
@@ -155,7 +156,7 @@ export function stateForCel(
   output: OperatorOutput,
   fields: readonly (readonly [string, boolean])[],
 ): Record<string, unknown> {
-  const out = Object.create(null) as Record<string, unknown>
+  const out = newCelRecord()
   const record = output as unknown as Record<string, unknown>
   for (const [field, timestamp] of fields) {
     const v = record[field]
