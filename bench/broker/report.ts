@@ -26,6 +26,7 @@ const targets: Readonly<Record<string, { readonly op: '>=' | '<='; readonly valu
 function decimalsFor(name: string): number {
   if (name.endsWith('_ms')) return 3
   if (name.endsWith('_mib') || name.endsWith('_pct')) return 1
+  if (name.endsWith('_ratio')) return 4
   return 0
 }
 

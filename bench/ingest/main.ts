@@ -14,7 +14,8 @@ import { roundFigures } from '../broker/report.js'
 import { ChildSet } from './children.js'
 import { quantile, VisibilityPoller } from './latency.js'
 import { LoadGenerators, type BurstShape } from './load.js'
-import { StrataStack } from './ours.js'
+import { StrataStack, type RuleTotals } from './ours.js'
+import { benchRules } from './rules.js'
 import { payloadFormats, valuesPerRecord, type PayloadFormat } from './payload.js'
 import { PeerStack } from './peer.js'
 import type { Stack } from './stack.js'
@@ -29,6 +30,8 @@ const usage = `usage: npm run bench -- ingest [options]
   --steady-s S       seconds at a steady rate for latency, per stack (default 20; quick 6)
   --format F         json or cbor (default json)
   --only S           strata or peer: run one stack (no ratio)
+  --rules N          then load N rules into our node (a realistic mix, bench/ingest/rules.ts)
+                     and measure its burst rounds again with them on (default 0: off)
   --cpu-prof DIR     write a CPU profile of our node into DIR
   --help             this text`
 
@@ -50,6 +53,7 @@ interface Options {
   readonly steadyMs: number
   readonly format: PayloadFormat
   readonly only: 'strata' | 'peer' | undefined
+  readonly rules: number
   readonly profileDir: string | undefined
 }
 
@@ -66,6 +70,7 @@ function parseOptions(argv: string[]): Options | null {
       'steady-s': { type: 'string' },
       format: { type: 'string', default: 'json' },
       only: { type: 'string' },
+      rules: { type: 'string' },
       'cpu-prof': { type: 'string' },
       help: { type: 'boolean', default: false },
     },
@@ -94,6 +99,7 @@ function parseOptions(argv: string[]): Options | null {
     steadyMs: 1000 * int('steady-s', values['steady-s'], quick ? 4 : 20),
     format,
     only,
+    rules: values.rules === undefined ? 0 : int('rules', values.rules, 0),
     profileDir: values['cpu-prof'],
   }
 }
@@ -108,16 +114,22 @@ function log(line: string): void {
 const wallNow = (): number => performance.timeOrigin + performance.now()
 const thousands = (n: number): string => Math.round(n).toLocaleString('en')
 
-/** One stack under test and what was measured on it. */
-interface Slot {
-  readonly key: 'strata' | 'peer'
-  readonly stack: Stack
-  /** Points published to it so far (warm-up included). */
-  sent: number
-  refused: number
+/** What the measured burst rounds of one configuration add up to. */
+interface BurstTally {
   burstPoints: number
   burstMs: number
   burstCpuS: number
+}
+
+/** One stack under test and what was measured on it. */
+interface Slot extends BurstTally {
+  readonly key: 'strata' | 'peer'
+  readonly stack: Stack
+  /** Our node's burst rounds with `--rules N` loaded. */
+  readonly rulesOn: BurstTally
+  /** Points published to it so far (warm-up included). */
+  sent: number
+  refused: number
   latenciesMs: number[]
   unseen: number
   errors: string[]
@@ -132,7 +144,8 @@ async function runBurst(
   slot: Slot,
   shape: BurstShape,
   ticks: number,
-  measure: boolean,
+  /** Where the round counts; none for a warm-up. */
+  tally: BurstTally | undefined,
 ): Promise<void> {
   const cpu0 = cpuSeconds(slot.stack.cpuPids, ticks)
   const loadCpu0 = cpuSeconds(load.pids, ticks)
@@ -146,15 +159,15 @@ async function runBurst(
   const cpuS = cpuSeconds(slot.stack.cpuPids, ticks) - cpu0
   const ms = storedAt - t0
   log(
-    `${slot.key} ${measure ? 'burst' : 'warm-up'}: ${thousands(result.ackedPoints)} points stored in ` +
+    `${slot.key}${tally === slot.rulesOn ? ' with rules' : ''} ${tally === undefined ? 'warm-up' : 'burst'}: ${thousands(result.ackedPoints)} points stored in ` +
       `${(ms / 1000).toFixed(2)} s = ${thousands(result.ackedPoints / (ms / 1000))} points/s, ` +
       `${cpuS.toFixed(2)} CPU s (load generators ${loadCpuS.toFixed(2)})` +
       (result.refusedPoints > 0 ? `, ${thousands(result.refusedPoints)} refused` : ''),
   )
-  if (!measure) return
-  slot.burstPoints += result.ackedPoints
-  slot.burstMs += ms
-  slot.burstCpuS += cpuS
+  if (tally === undefined) return
+  tally.burstPoints += result.ackedPoints
+  tally.burstMs += ms
+  tally.burstCpuS += cpuS
 }
 
 async function runSteady(
@@ -212,6 +225,47 @@ async function figuresOf(slot: Slot, fromMs: number, steadyPointsPerS: number): 
   }
 }
 
+/**
+ * Our node with rules on against the same node with them off: messages (batches) and points per
+ * second in the burst rounds, and what the rules engine says it did.
+ */
+async function rulesFigures(
+  slot: Slot,
+  stack: StrataStack,
+  options: Options,
+  before: RuleTotals,
+): Promise<Figures> {
+  const perMessage = options.burst.records * valuesPerRecord
+  const off = slot.burstPoints / (slot.burstMs / 1000)
+  const on = slot.rulesOn.burstPoints / (slot.rulesOn.burstMs / 1000)
+  const after = await stack.ruleTotals()
+  const engine = {
+    evaluations: after.evaluations - before.evaluations,
+    matched: after.matched - before.matched,
+    errors: after.errors - before.errors,
+  }
+  log(
+    `strata with ${String(options.rules)} rules: ${thousands(on / perMessage)} messages/s ` +
+      `(${thousands(on)} points/s) against ${thousands(off / perMessage)} messages/s with none ` +
+      `(${(on / off).toFixed(3)}×); in the measured rounds the engine evaluated ` +
+      `${thousands(engine.evaluations)} record×rule pairs ` +
+      `(${thousands(engine.evaluations / (slot.rulesOn.burstMs / 1000))}/s), ` +
+      `${thousands(engine.matched)} matched, ${thousands(engine.errors)} errors`,
+  )
+  return {
+    rules_loaded: options.rules,
+    messages_per_s: off / perMessage,
+    rules_on_messages_per_s: on / perMessage,
+    rules_on_points_per_s: on,
+    rules_on_over_off_ratio: on / off,
+    rules_on_points_per_cpu_s: slot.rulesOn.burstPoints / slot.rulesOn.burstCpuS,
+    rule_evaluations: engine.evaluations,
+    rule_evaluations_per_s: engine.evaluations / (slot.rulesOn.burstMs / 1000),
+    rule_matches: engine.matched,
+    rule_errors: engine.errors,
+  }
+}
+
 /** ours / peer per figure, 3 decimals; a figure that is 0 for the peer has none. */
 function ratios(ours: Figures, peer: Figures): Figures {
   const out: Figures = {}
@@ -245,6 +299,7 @@ async function run(
       burstPoints: 0,
       burstMs: 0,
       burstCpuS: 0,
+      rulesOn: { burstPoints: 0, burstMs: 0, burstCpuS: 0 },
       latenciesMs: [],
       unseen: 0,
       errors: [],
@@ -262,7 +317,7 @@ async function run(
       `${key}: ${String(options.devices)} devices connected in ` +
         `${((performance.now() - t0) / 1000).toFixed(1)} s (${String(processes)} load generator processes)`,
     )
-    await runBurst(load, slot, { ...options.burst, messages: warmupMessages }, ticks, false)
+    await runBurst(load, slot, { ...options.burst, messages: warmupMessages }, ticks, undefined)
   }
   // Both stacks are prepared side by side (registering devices on ours takes a while: argon2id);
   // nothing is measured until both are ready.
@@ -287,14 +342,29 @@ async function run(
   // Rounds in turns, A B B A …: load from elsewhere on the machine falls on both alike.
   for (let round = 0; round < options.rounds; round++) {
     const order = round % 2 === 0 ? slots : [...slots].reverse()
-    for (const slot of order) await runBurst(load, slot, options.burst, ticks, true)
+    for (const slot of order) await runBurst(load, slot, options.burst, ticks, slot)
   }
   const slowest = Math.min(...slots.map((s) => s.burstPoints / (s.burstMs / 1000)))
   const steadyPointsPerS = Math.round((slowest * steadyShareOfSlower) / 1000) * 1000
   const sample = ids.slice(0, Math.max(minSampleDevices, Math.ceil(ids.length / sampleShare)))
   for (const slot of slots) await runSteady(load, slot, options, steadyPointsPerS, sample)
+  const ours = slots.find((s) => s.key === 'strata')
+  let ruleFigures: Figures = {}
+  if (options.rules > 0 && ours?.stack instanceof StrataStack) {
+    const t0 = performance.now()
+    await ours.stack.loadRules(benchRules(options.rules))
+    log(
+      `strata: ${String(options.rules)} rules loaded in ${((performance.now() - t0) / 1000).toFixed(1)} s`,
+    )
+    await runBurst(load, ours, { ...options.burst, messages: warmupMessages }, ticks, undefined)
+    const before = await ours.stack.ruleTotals()
+    for (let round = 0; round < options.rounds; round++)
+      await runBurst(load, ours, options.burst, ticks, ours.rulesOn)
+    ruleFigures = await rulesFigures(ours, ours.stack, options, before)
+  }
   const figures = new Map<Slot['key'], Figures>()
   for (const slot of slots) figures.set(slot.key, await figuresOf(slot, fromMs, steadyPointsPerS))
+  if (ours !== undefined) figures.set('strata', { ...figures.get('strata'), ...ruleFigures })
   for (const slot of slots) await load.disconnect(slot.key)
   log(`done in ${((performance.now() - startedAt) / 1000).toFixed(1)} s`)
   return { figures, slots }

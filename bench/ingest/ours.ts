@@ -37,6 +37,13 @@ class Api {
   }
 }
 
+/** The rules engine's counters summed over every rule. */
+export interface RuleTotals {
+  evaluations: number
+  matched: number
+  errors: number
+}
+
 export class StrataStack implements Stack {
   readonly name: string
   readonly mqttUrl: string
@@ -108,6 +115,23 @@ export class StrataStack implements Stack {
   #api(): Api {
     if (this.#admin === undefined) throw new Error('the node is not set up')
     return this.#admin
+  }
+
+  /** Saves rules through the API, as `strata rules create` does. */
+  async loadRules(rules: readonly Json[]): Promise<void> {
+    for (const rule of rules) await this.#api().call('POST', '/api/v1/rules', rule)
+  }
+
+  /** The engine's counters summed over every rule (`GET /api/v1/rules`). */
+  async ruleTotals(): Promise<RuleTotals> {
+    const body = await this.#api().call('GET', '/api/v1/rules')
+    const totals = { evaluations: 0, matched: 0, errors: 0 }
+    for (const rule of body['items'] as { stats?: Record<string, number> }[]) {
+      totals.evaluations += rule.stats?.['evaluations'] ?? 0
+      totals.matched += rule.stats?.['matched'] ?? 0
+      totals.errors += rule.stats?.['errors'] ?? 0
+    }
+    return totals
   }
 
   async latest(devices: readonly string[]): Promise<Map<string, number>> {

@@ -17,6 +17,8 @@ import { addDevices } from './commands/devices.js'
 import { addClaims } from './commands/claims.js'
 import { addSimulate } from './commands/simulate.js'
 import { addTwin } from './commands/twin-verbs.js'
+import { addAlarms } from './commands/alarm-verbs.js'
+import { addRules } from './commands/rule-verbs.js'
 import { addCommands } from './commands/command-verbs.js'
 import { decide, topicsOf } from './commands/protocol-topics.js'
 import { intOption } from './commands/int-option.js'
@@ -79,6 +81,8 @@ function createProgram(
   addAdmin(program, node)
   addTwin(program, node)
   addCommands(program, node)
+  addRules(program, node)
+  addAlarms(program, node)
   addSimulate(program, node)
   return program
 }

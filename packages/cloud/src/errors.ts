@@ -43,6 +43,10 @@ export const cloudErrorCodes = {
     'One attempt to deliver a rule action failed (HTTP status, broker error, timeout); retried or dead-lettered.',
   CLOUD_DELIVERY_CLOSED:
     'The delivery outbox is closed (the node is stopping); nothing was queued.',
+  CLOUD_ALARM_STATE:
+    'An alarm action its status forbids: acknowledging an alarm that is not active, clearing one already cleared.',
+  CLOUD_RULE_ACTION_FAILED:
+    'A rule action inside the node failed (storing the output, a republish, a twin patch, a command, an alarm); counted in the rule’s stats and logged, never thrown into ingestion.',
   CLOUD_INTERNAL:
     'An unexpected failure inside the node; the reply carries the request id the node logged it with.',
 } as const

@@ -15,3 +15,25 @@ export {
   type AuditVerification,
 } from './audit/audit-log.js'
 export { roles, type Role } from './accounts/roles.js'
+export { Alarms, type ManualAlarm } from './alarms/alarms.js'
+export {
+  alarmSeverities,
+  alarmStatuses,
+  alarmEventKinds,
+  defaultAlarmOptions,
+  type Alarm,
+  type AlarmChange,
+  type AlarmChangeListener,
+  type AlarmClear,
+  type AlarmComment,
+  type AlarmEventKind,
+  type AlarmHistoryEntry,
+  type AlarmOptions,
+  type AlarmQuery,
+  type AlarmRaise,
+  type AlarmSeverity,
+  type AlarmSource,
+  type AlarmStatus,
+  type AlarmStatusFilter,
+  type AlarmSummary,
+} from './alarms/alarm-types.js'

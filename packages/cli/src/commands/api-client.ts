@@ -57,6 +57,8 @@ export interface ApiClient {
   post<T>(path: string, body?: unknown): Promise<T>
   /** A JSON merge patch; `ifMatch` sends `If-Match` (optimistic concurrency). */
   patch<T>(path: string, body: unknown, ifMatch?: string): Promise<T>
+  /** A whole replacement; `ifMatch` sends `If-Match` (optimistic concurrency). */
+  put<T>(path: string, body: unknown, ifMatch?: string): Promise<T>
   delete<T>(path: string): Promise<T>
 }
 
@@ -219,10 +221,14 @@ export function createApiClient(
     url: base,
     get: (path, query) => call('GET', `${path}${queryString(query)}`),
     post: (path, body) => call('POST', path, body ?? {}),
-    patch: (path, body, ifMatch) =>
-      call('PATCH', path, body, ifMatch === undefined ? {} : { 'if-match': ifMatch }),
+    patch: (path, body, ifMatch) => call('PATCH', path, body, ifMatchHeader(ifMatch)),
+    put: (path, body, ifMatch) => call('PUT', path, body, ifMatchHeader(ifMatch)),
     delete: (path) => call('DELETE', path),
   }
+}
+
+function ifMatchHeader(ifMatch: string | undefined): Readonly<Record<string, string>> {
+  return ifMatch === undefined ? {} : { 'if-match': ifMatch }
 }
 
 /** `/api/v1/devices/${id}` with the id escaped. */

@@ -21,11 +21,19 @@ export class ApiTokens {
   readonly #secrets: SecretStore
   readonly #audit: AuditLog
   readonly #clock: () => number
+  readonly #onRevoked: (id: string) => void
 
-  constructor(deps: { secrets: SecretStore; audit: AuditLog; clock: () => number }) {
+  constructor(deps: {
+    secrets: SecretStore
+    audit: AuditLog
+    clock: () => number
+    /** Told after a token is revoked, so the node cuts what it holds open (MQTT sessions). */
+    onRevoked?: (id: string) => void
+  }) {
     this.#secrets = deps.secrets
     this.#audit = deps.audit
     this.#clock = deps.clock
+    this.#onRevoked = deps.onRevoked ?? (() => undefined)
   }
 
   /** Creates an API token, shown once. */
@@ -78,6 +86,7 @@ export class ApiTokens {
       target: `token:${id}`,
       outcome: 'ok',
     })
+    this.#onRevoked(id)
     return this.#apiToken(id) as ApiToken
   }
 

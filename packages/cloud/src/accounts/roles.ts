@@ -20,6 +20,10 @@ export type Permission =
   | 'tokens:manage'
   | 'audit:read'
   | 'metrics:read'
+  | 'alarms:read'
+  | 'alarms:manage'
+  | 'rules:read'
+  | 'rules:write'
 
 const grants: Readonly<Record<Role, ReadonlySet<Permission>>> = {
   admin: new Set<Permission>([
@@ -37,6 +41,10 @@ const grants: Readonly<Record<Role, ReadonlySet<Permission>>> = {
     'tokens:manage',
     'audit:read',
     'metrics:read',
+    'alarms:read',
+    'alarms:manage',
+    'rules:read',
+    'rules:write',
   ]),
   operator: new Set<Permission>([
     'devices:read',
@@ -47,8 +55,18 @@ const grants: Readonly<Record<Role, ReadonlySet<Permission>>> = {
     'twin:write',
     'commands:read',
     'commands:send',
+    'alarms:read',
+    'alarms:manage',
+    'rules:read',
   ]),
-  viewer: new Set<Permission>(['devices:read', 'telemetry:read', 'twin:read', 'commands:read']),
+  viewer: new Set<Permission>([
+    'devices:read',
+    'telemetry:read',
+    'twin:read',
+    'commands:read',
+    'alarms:read',
+    'rules:read',
+  ]),
   provisioner: new Set<Permission>([
     'devices:read',
     'devices:write',

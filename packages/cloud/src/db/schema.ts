@@ -203,4 +203,79 @@ export const migrations: readonly string[] = [
   CREATE INDEX commands_unsent ON commands(sent_at, status);
   CREATE INDEX commands_by_job ON commands(job_id, status);
   `,
+  /* 5: alarms (packages/cloud/src/alarms) */ `
+  CREATE TABLE alarms (
+    seq INTEGER PRIMARY KEY,
+    id TEXT NOT NULL UNIQUE,
+    tenant_id TEXT NOT NULL,
+    device_id TEXT NOT NULL,
+    type TEXT NOT NULL,
+    severity TEXT NOT NULL,
+    status TEXT NOT NULL,
+    message TEXT,
+    details TEXT,
+    source_rule TEXT,
+    source_rule_version INTEGER,
+    source_user TEXT,
+    raised_at INTEGER NOT NULL,
+    last_raised_at INTEGER NOT NULL,
+    count INTEGER NOT NULL DEFAULT 1,
+    acknowledged_at INTEGER,
+    acknowledged_by TEXT,
+    cleared_at INTEGER,
+    cleared_by TEXT,
+    comments INTEGER NOT NULL DEFAULT 0
+  );
+  CREATE UNIQUE INDEX alarms_one_open ON alarms(tenant_id, device_id, type)
+    WHERE status != 'cleared';
+  CREATE INDEX alarms_by_tenant ON alarms(tenant_id, raised_at, seq);
+  CREATE INDEX alarms_by_status ON alarms(tenant_id, status, raised_at, seq);
+  CREATE INDEX alarms_by_device ON alarms(tenant_id, device_id, raised_at, seq);
+  CREATE INDEX alarms_by_type ON alarms(tenant_id, type, raised_at, seq);
+  CREATE INDEX alarms_by_rule ON alarms(tenant_id, source_rule, raised_at, seq);
+  CREATE TABLE alarm_events (
+    seq INTEGER PRIMARY KEY,
+    alarm_id TEXT NOT NULL REFERENCES alarms(id),
+    tenant_id TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    at INTEGER NOT NULL,
+    by TEXT NOT NULL,
+    details TEXT NOT NULL
+  );
+  CREATE INDEX alarm_events_by_alarm ON alarm_events(alarm_id, seq);
+  CREATE TABLE alarm_comments (
+    seq INTEGER PRIMARY KEY,
+    alarm_id TEXT NOT NULL REFERENCES alarms(id),
+    tenant_id TEXT NOT NULL,
+    at INTEGER NOT NULL,
+    by TEXT NOT NULL,
+    text TEXT NOT NULL
+  );
+  CREATE INDEX alarm_comments_by_alarm ON alarm_comments(alarm_id, seq);
+  `,
+  /* 6: rules and their versions (packages/cloud/src/rules) */ `
+  CREATE TABLE rules (
+    tenant_id TEXT NOT NULL,
+    name TEXT NOT NULL,
+    version INTEGER NOT NULL,
+    enabled INTEGER NOT NULL,
+    definition TEXT NOT NULL,
+    created_at INTEGER NOT NULL,
+    updated_at INTEGER NOT NULL,
+    updated_by TEXT NOT NULL,
+    disabled_reason TEXT,
+    disabled_at INTEGER,
+    PRIMARY KEY (tenant_id, name)
+  );
+  CREATE TABLE rule_versions (
+    tenant_id TEXT NOT NULL,
+    name TEXT NOT NULL,
+    version INTEGER NOT NULL,
+    definition TEXT NOT NULL,
+    at INTEGER NOT NULL,
+    by TEXT NOT NULL,
+    change TEXT NOT NULL,
+    PRIMARY KEY (tenant_id, name, version)
+  );
+  `,
 ]

@@ -17,11 +17,16 @@ import type { DeviceGroups } from '../registry/device-groups.js'
 import type { DeviceProfiles } from '../registry/device-profiles.js'
 import type { PresenceTracker } from '../registry/presence.js'
 import type { WriteBatcher } from '../ingestion/write-batcher.js'
+import type { AcceptedMessage } from '../ingestion/device-messages.js'
 import type { DeviceCertificates } from '../provisioning/device-certificates.js'
 import type { DeviceTwins } from '../twins/device-twins.js'
 import type { DeviceCommands } from '../commands/device-commands.js'
 import type { CommandJobs } from '../commands/command-jobs.js'
+import type { Alarms } from '../alarms/alarms.js'
 import type { LiveFeed } from '../live/live-feed.js'
+import type { Outbox } from '../rules/delivery/index.js'
+import type { RuleStore } from '../rules/rule-store.js'
+import type { RuleStatsSource } from '../rules/rule-types.js'
 import type { Registry as MetricsRegistry } from 'prom-client'
 import type { Logger } from 'pino'
 import type { IncomingHttpHeaders } from 'node:http'
@@ -54,11 +59,24 @@ export interface HttpServices {
   readonly twins: DeviceTwins
   readonly commands: DeviceCommands
   readonly commandJobs: CommandJobs
+  /** Alarms of devices (`/api/v1/alarms…`). */
+  readonly alarms: Alarms
   readonly audit: AuditLog
   readonly store: TimeSeriesStore
   readonly batcher: WriteBatcher
   /** The live feed's connections (`GET /api/v1/live`). */
   readonly live: LiveFeed
+  /** The tenants' rules (`/api/v1/rules`). */
+  readonly rules: RuleStore
+  /** The rule engine's per-rule stats; rules are listed without stats when absent. */
+  readonly ruleStats?: RuleStatsSource
+  /** The delivery outbox, for a rule's dead letters; those routes answer 404 when absent. */
+  readonly outbox?: Outbox
+  /**
+   * Told of telemetry written over HTTP once its points are durable (the rule engine's
+   * `onAccepted`, as for MQTT). Must return at once and never throw.
+   */
+  readonly onAccepted?: (message: AcceptedMessage) => void
   readonly metrics: MetricsRegistry
   readonly clock: () => number
   /** Where devices connect: the node's MQTT and MQTTS listeners. */

@@ -8,6 +8,7 @@ import { requirePermission } from '../accounts/roles.js'
 import type { Api, HttpServices } from './api-types.js'
 import { sendProblem } from './problem.js'
 import { registerAccountRoutes } from './routes/account-routes.js'
+import { registerAlarmRoutes } from './routes/alarm-routes.js'
 import { registerAuditRoutes } from './routes/audit-routes.js'
 import { registerCommandRoutes } from './routes/command-routes.js'
 import { registerCredentialRoutes } from './routes/credential-routes.js'
@@ -15,8 +16,10 @@ import { registerDeviceRoutes } from './routes/device-routes.js'
 import { registerGroupRoutes } from './routes/group-routes.js'
 import { registerInfluxWriteRoutes } from './routes/influx-write-routes.js'
 import { registerLiveRoutes } from './routes/live-routes.js'
+import { registerConsoleRoutes } from './console-routes.js'
 import { liveMaxFrameBytes } from '../live/live-feed.js'
 import { registerProfileRoutes } from './routes/profile-routes.js'
+import { registerRuleRoutes } from './routes/rule-routes.js'
 import { registerTelemetryRoutes } from './routes/telemetry-routes.js'
 import { registerTwinRoutes } from './routes/twin-routes.js'
 
@@ -122,10 +125,14 @@ export async function createHttpApi(
   registerTelemetryRoutes(app, services)
   registerTwinRoutes(app, services)
   registerCommandRoutes(app, services)
+  registerAlarmRoutes(app, services)
   registerAuditRoutes(app, services)
   registerCredentialRoutes(app, services)
   registerInfluxWriteRoutes(app, services)
   registerLiveRoutes(app, services)
+  registerRuleRoutes(app, services)
+  // The web console (static build) on `/` and its routes; unknown /api paths stay 404s.
+  await registerConsoleRoutes(app)
 
   app.get('/api/v1/openapi.json', { schema: { hide: true } }, () => app.swagger())
   app.get('/metrics', { schema: { hide: true } }, async (req, reply) => {

@@ -29,6 +29,8 @@ const statusByCode: Readonly<Record<string, number>> = {
   CLOUD_CERT_INVALID: 400,
   CLOUD_PRECONDITION_FAILED: 412,
   CLOUD_TWIN_TOO_LARGE: 413,
+  CLOUD_DELIVERY_TARGET_INVALID: 400,
+  CLOUD_ALARM_STATE: 409,
   TSDB_QUERY_TOO_LARGE: 422,
   TSDB_QUERY_ABORTED: 499,
   TSDB_IO: 503,
@@ -40,6 +42,8 @@ export function statusOf(code: string): number {
   const known = statusByCode[code]
   if (known !== undefined) return known
   if (code.startsWith('PROTOCOL_') || code.startsWith('TSDB_')) return 400
+  // A rule definition or expression that does not compile (details.violations names the fields).
+  if (code.startsWith('ANALYTICS_')) return 400
   return 500
 }
 

@@ -4,6 +4,9 @@ import {
   isStrataError,
   parseTopicName,
   type LinePrecision,
+  type PayloadFormat,
+  type TelemetryRecord,
+  type TopicKind,
 } from '@strata/protocol'
 import {
   reasonCodes,
@@ -28,6 +31,20 @@ export type MessageHandler = (client: ClientInfo, message: BrokerMessage) => Pro
 
 const precisions = new Set<string>(['s', 'ms', 'us', 'ns'])
 
+/** A device message the node accepted (telemetry: once its points are durable). */
+export interface AcceptedMessage {
+  readonly tenantId: string
+  readonly deviceId: string
+  readonly topic: string
+  readonly kind: TopicKind
+  readonly format: PayloadFormat
+  readonly payload: Uint8Array
+  /** Epoch ms; also the time of telemetry records without their own. */
+  readonly receivedAt: number
+  /** Telemetry: the decoded records, so nobody decodes them twice. */
+  readonly records?: readonly TelemetryRecord[]
+}
+
 /**
  * The broker's `onPublish` for devices: rate limits, then telemetry into the store — the PUBACK
  * waits until the points are durable, so an acknowledged reading is never lost. A refused message
@@ -45,6 +62,7 @@ export class DeviceMessages {
   readonly #handlers: Map<string, MessageHandler>
   readonly #onRefused: (code: string) => void
   readonly #profileOf: (deviceId: string) => ProfileSpec | undefined
+  readonly #onAccepted: ((message: AcceptedMessage) => void) | undefined
 
   constructor(deps: {
     batcher: WriteBatcher
@@ -58,6 +76,11 @@ export class DeviceMessages {
     onRefused?: (code: string) => void
     /** The device's profile: its limits and declared metrics (none: the defaults). */
     profileOf?: (deviceId: string) => ProfileSpec | undefined
+    /**
+     * Told of every accepted message (the rules engine), after the PUBACK's work is done and
+     * before the PUBACK goes out. Must return at once and never throw; it is never awaited.
+     */
+    onAccepted?: (message: AcceptedMessage) => void
   }) {
     this.#batcher = deps.batcher
     this.#presence = deps.presence
@@ -68,6 +91,7 @@ export class DeviceMessages {
     this.#handlers = new Map(deps.handlers)
     this.#onRefused = deps.onRefused ?? (() => undefined)
     this.#profileOf = deps.profileOf ?? (() => undefined)
+    this.#onAccepted = deps.onAccepted
     const defaults = profileLimitsOf(undefined)
     this.#rate = new TokenBuckets(defaults.messagesPerSecond, defaults.burst, deps.clock)
   }
@@ -92,7 +116,21 @@ export class DeviceMessages {
         'over the message rate limit of this device',
       )
     }
-    if (parsed.kind !== 'telemetry') return this.#handlers.get(parsed.kind)?.(client, message)
+    if (parsed.kind !== 'telemetry') {
+      const verdict = await this.#handlers.get(parsed.kind)?.(client, message)
+      if (this.#onAccepted !== undefined && isAccepted(verdict)) {
+        this.#accepted({
+          tenantId: attrs.tenantId,
+          deviceId,
+          topic: message.topic,
+          kind: parsed.kind,
+          format: parsed.format,
+          payload: message.payload,
+          receivedAt: this.#clock(),
+        })
+      }
+      return verdict
+    }
     try {
       const precision = userPropertyValues(message.properties, 'precision')[0]
       const records = decodeTelemetry(message.payload, parsed.format, {
@@ -102,9 +140,22 @@ export class DeviceMessages {
           : {}),
       })
       checkAgainstProfile(profile, records)
+      const receivedAt = this.#clock()
       await this.#batcher.write(
-        toSeriesBatches({ tenantId: attrs.tenantId, deviceId }, records, this.#clock()),
+        toSeriesBatches({ tenantId: attrs.tenantId, deviceId }, records, receivedAt),
       )
+      if (this.#onAccepted !== undefined) {
+        this.#accepted({
+          tenantId: attrs.tenantId,
+          deviceId,
+          topic: message.topic,
+          kind: 'telemetry',
+          format: parsed.format,
+          payload: message.payload,
+          receivedAt,
+          records,
+        })
+      }
       return undefined
     } catch (err) {
       if (!isStrataError(err)) throw err
@@ -131,6 +182,14 @@ export class DeviceMessages {
     }
   }
 
+  #accepted(accepted: AcceptedMessage): void {
+    try {
+      this.#onAccepted?.(accepted)
+    } catch (err) {
+      this.#log.error({ err, deviceId: accepted.deviceId }, 'a listener of accepted messages threw')
+    }
+  }
+
   #refuse(
     deviceId: string,
     topic: string,
@@ -148,4 +207,10 @@ export class DeviceMessages {
     )
     return { reasonCode, reason: `${code}: ${message}` }
   }
+}
+
+/** A handler's verdict lets the message through: no reason code, or one under 0x80. */
+function isAccepted(verdict: PublishVerdict): boolean {
+  if (verdict === undefined) return true
+  return (typeof verdict === 'number' ? verdict : verdict.reasonCode) < 0x80
 }

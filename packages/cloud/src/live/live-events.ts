@@ -1,5 +1,6 @@
 import type { JsonObject } from '@strata/protocol'
 import type { Permission } from '../accounts/roles.js'
+import type { Alarm, AlarmHistoryEntry } from '../alarms/alarm-types.js'
 import type { CommandStatus } from '../commands/command-store.js'
 import type { PresenceStatus } from '../registry/presence.js'
 
@@ -7,16 +8,13 @@ import type { PresenceStatus } from '../registry/presence.js'
 export const liveTopics = ['telemetry', 'twin', 'presence', 'commands', 'alarms'] as const
 export type LiveTopic = (typeof liveTopics)[number]
 
-/**
- * The permission a role needs to subscribe to each topic. `alarms` has no producer yet (alarms
- * come with the rules service); it asks for `devices:read` until alarms have their own permission.
- */
+/** The permission a role needs to subscribe to each topic. */
 export const topicPermissions: Readonly<Record<LiveTopic, Permission>> = {
   telemetry: 'telemetry:read',
   twin: 'twin:read',
   presence: 'devices:read',
   commands: 'commands:read',
-  alarms: 'devices:read',
+  alarms: 'alarms:read',
 }
 
 /** One stored telemetry point as the feed sends it (int64 beyond 2^53 as a decimal string). */
@@ -61,8 +59,18 @@ export interface CommandEvent {
   readonly status: CommandStatus
 }
 
+/** An alarm was raised, raised again, escalated, acknowledged, cleared or commented on. */
+export interface AlarmEvent {
+  readonly type: 'alarm'
+  readonly deviceId: string
+  /** What happened: the history entry (without the alarm id, which `alarm` has). */
+  readonly event: Omit<AlarmHistoryEntry, 'alarmId'>
+  /** The alarm as it is now (without its tenant, which the subscriber's token fixes). */
+  readonly alarm: Omit<Alarm, 'tenantId'>
+}
+
 /** Everything the hub carries. Each event belongs to one tenant, which the hub keeps aside. */
-export type LiveEvent = TelemetryEvent | TwinEvent | PresenceEvent | CommandEvent
+export type LiveEvent = TelemetryEvent | TwinEvent | PresenceEvent | CommandEvent | AlarmEvent
 
 /** The topic an event is published on. */
 export const topicOfEvent: Readonly<Record<LiveEvent['type'], LiveTopic>> = {
@@ -70,4 +78,5 @@ export const topicOfEvent: Readonly<Record<LiveEvent['type'], LiveTopic>> = {
   twin: 'twin',
   presence: 'presence',
   command: 'commands',
+  alarm: 'alarms',
 }

@@ -1,6 +1,7 @@
 import type { JsonObject } from '@strata/protocol'
 import type { SeriesBatch, Value } from '@strata/tsdb'
 import type { Logger } from 'pino'
+import type { AlarmChange } from '../alarms/alarm-types.js'
 import type { CommandStatusChange } from '../commands/device-commands.js'
 import { matchesLabels, type LabelTerm, type Labels } from '../registry/label-query.js'
 import type { PresenceChange } from '../registry/presence.js'
@@ -45,8 +46,8 @@ type TopicSubscriptions = Map<LiveTopic, Set<HubSubscription>>
 
 /**
  * The in-process event hub of the live feed. Producers (ingestion once points are durable,
- * presence, twins, commands) publish; subscriptions match by tenant first, then topic, device,
- * labels and metric. Publishing is on the ingest path, so each publish first checks a per-topic
+ * presence, twins, commands, alarms) publish; subscriptions match by tenant first, then topic,
+ * device, labels and metric. Publishing is on the ingest path, so each publish first checks a per-topic
  * counter and returns when nobody listens, before building anything. Publishing never throws: a
  * failing subscriber is logged, and the producer carries on.
  *
@@ -184,6 +185,16 @@ export class LiveHub {
       name: change.name,
       status: change.status,
     }))
+  }
+
+  /** An alarm changed (the alarms service's `onChange`). */
+  publishAlarm(change: AlarmChange): void {
+    if (!this.listens('alarms')) return
+    const { tenantId, ...alarm } = change.alarm
+    this.#publishDeviceEvent('alarms', alarm.deviceId, tenantId, () => {
+      const { alarmId: _, ...event } = change.event
+      return { type: 'alarm', deviceId: alarm.deviceId, event, alarm }
+    })
   }
 
   #publishDeviceEvent(

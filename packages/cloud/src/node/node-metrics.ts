@@ -101,3 +101,45 @@ export function createNodeMetrics(broker: Broker): NodeMetrics {
     liveFramesDropped,
   }
 }
+
+/** The rule engine's running totals, read when the metrics are scraped. */
+export interface RuleMetricTotals {
+  readonly evaluations: number
+  readonly matches: number
+  readonly errors: number
+  readonly actionFailures: ReadonlyMap<string, number>
+}
+
+/**
+ * Rule metrics: evaluations, matches, failed evaluations and failed actions by type. The engine
+ * counts in plain numbers on its hot path; a scrape copies them (like the broker's counters).
+ */
+export function addRuleMetrics(registry: Registry, totals: RuleMetricTotals): void {
+  const copy = (name: string, help: string, read: () => number) =>
+    new Counter({
+      name,
+      help,
+      registers: [registry],
+      collect() {
+        this.reset()
+        this.inc(read())
+      },
+    })
+  copy(
+    'strata_rule_evaluations_total',
+    'Rule evaluations (a message offered to a rule)',
+    () => totals.evaluations,
+  )
+  copy('strata_rule_matches_total', 'Rule evaluations that matched', () => totals.matches)
+  copy('strata_rule_errors_total', 'Rule evaluations that failed', () => totals.errors)
+  new Counter({
+    name: 'strata_rule_action_failures_total',
+    help: 'Rule actions that failed inside the node, by action type',
+    labelNames: ['type'] as const,
+    registers: [registry],
+    collect() {
+      this.reset()
+      for (const [type, n] of totals.actionFailures) this.inc({ type }, n)
+    },
+  })
+}

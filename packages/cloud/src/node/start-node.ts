@@ -17,6 +17,7 @@ import { Accounts } from '../accounts/accounts.js'
 import { ApiTokens } from '../accounts/api-tokens.js'
 import { AuditLog } from '../audit/audit-log.js'
 import { DeviceAccess } from '../broker-access/device-access.js'
+import { AppAccess, appAttributesOf } from '../broker-access/app-access.js'
 import { openStateDb } from '../db/state-db.js'
 import { CloudError } from '../errors.js'
 import { createHttpApi } from '../http/create-http-api.js'
@@ -37,13 +38,14 @@ import { DeviceRegistry } from '../registry/device-registry.js'
 import { DeviceTokens } from '../registry/device-tokens.js'
 import { PresenceTracker } from '../registry/presence.js'
 import { SecretStore } from '../secrets/secret-store.js'
-import { createNodeMetrics } from './node-metrics.js'
+import { addRuleMetrics, createNodeMetrics } from './node-metrics.js'
 import { loadServerTls } from './node-tls.js'
 import { attributesOf } from '../broker-access/device-access.js'
 import { CommandDispatch } from '../commands/command-dispatch.js'
 import { CommandJobs } from '../commands/command-jobs.js'
 import { commandResponseHandler } from '../commands/command-messages.js'
 import { DeviceCommands } from '../commands/device-commands.js'
+import { Alarms } from '../alarms/alarms.js'
 import { deviceRefusal } from '../twins/device-refusal.js'
 import { DeviceSubscriptions } from '../twins/device-subscriptions.js'
 import { DeviceTwins } from '../twins/device-twins.js'
@@ -51,6 +53,9 @@ import { twinGetHandler, twinReportedHandler } from '../twins/twin-messages.js'
 import { TwinSync } from '../twins/twin-sync.js'
 import { LiveFeed, type LiveFeedOptions } from '../live/live-feed.js'
 import { LiveHub } from '../live/live-hub.js'
+import type { OutboxOptions } from '../rules/delivery/index.js'
+import { RuleStore } from '../rules/rule-store.js'
+import { startRuleServices } from '../rules/start-rules.js'
 
 /** Where and how an all-in-one node runs. Port 0 picks a free port. */
 export interface NodeOptions {
@@ -65,6 +70,11 @@ export interface NodeOptions {
   readonly caPassphrase?: string
   /** Limits and timings of the live feed (`GET /api/v1/live`). */
   readonly live?: Partial<LiveFeedOptions>
+  /**
+   * Delivery of rule actions that leave the node (webhook, AMQP, NATS). `allowPrivateNetworks`
+   * also decides which targets a rule may be saved with.
+   */
+  readonly delivery?: Partial<OutboxOptions>
   readonly logger?: Logger
   readonly clock?: () => number
 }
@@ -158,6 +168,8 @@ export async function startNode(options: NodeOptions): Promise<StrataNode> {
       clock,
       onAccessCut: cut,
       onProfileChange: (deviceId) => profiles.forgetDevice(deviceId),
+      // Label and attribute edits reach the rules at the device's next message.
+      onChange: (deviceId) => ruleServices.engine.forgetDevice(deviceId),
     })
     const groups = new DeviceGroups({ db, audit, clock, lookup: (id) => registry.lookup(id) })
     const lookup = (id: string) => registry.lookup(id)
@@ -168,6 +180,17 @@ export async function startNode(options: NodeOptions): Promise<StrataNode> {
     twins.onReportedChange((id, version, patch) => hub.publishTwin(id, 'reported', version, patch))
     const commands = new DeviceCommands({ db, audit, clock, lookup })
     commands.onStatusChange((change) => hub.publishCommand(change))
+    const rules = new RuleStore({
+      db,
+      audit,
+      clock,
+      policy: { allowPrivateNetworks: options.delivery?.allowPrivateNetworks ?? false },
+      log,
+    })
+    const alarms = new Alarms({ db, audit, clock, lookup, log: log.child({ component: 'alarms' }) })
+    // Writes repeat raises held in memory; closed after the rules and the broker, before the db.
+    closers.push(() => alarms.close())
+    alarms.onChange((change) => hub.publishAlarm(change))
     const commandJobs = new CommandJobs({
       db,
       audit,
@@ -208,6 +231,23 @@ export async function startNode(options: NodeOptions): Promise<StrataNode> {
       },
     })
 
+    // Applications (an API token as the MQTT password) read their tenant's rule outputs.
+    const apps = new AppAccess({
+      authenticate: (token) => accounts.authenticate(token),
+      tokenState: (id) => secrets.get(id),
+      cut: (identityId, reason) => {
+        const n = broker.disconnectIdentity(identityId, {
+          reasonCode: 0x98,
+          publishWill: false,
+          discardSessions: true,
+        })
+        log.info({ identityId, reason, sessions: n }, 'application access cut')
+      },
+      audit,
+      clock,
+    })
+    closers.push(() => apps.close())
+
     const batcher = new WriteBatcher(store, {
       onStored: (n) => metrics.pointsStored.inc(n),
       onDurable: (batches) => hub.publishTelemetry(batches),
@@ -238,6 +278,7 @@ export async function startNode(options: NodeOptions): Promise<StrataNode> {
         ['command.response', commandResponseHandler({ commands, refuse, log })],
       ]),
       onRefused: (code) => metrics.messagesRefused.inc({ code }),
+      onAccepted: (m) => ruleServices.engine.onAccepted(m),
     })
     const sessions = openSqliteSessionStore({ path: join(dir, 'mqtt-sessions.db') })
     const broker = await createBroker(
@@ -245,9 +286,15 @@ export async function startNode(options: NodeOptions): Promise<StrataNode> {
         logger: log,
         store: sessions,
         hooks: {
-          authenticate: (ctx) => access.authenticate(ctx),
-          authorizePublish: (client, topic) => access.authorizePublish(client, topic),
+          authenticate: (ctx) =>
+            apps.handles(ctx) ? apps.authenticate(ctx) : access.authenticate(ctx),
+          authorizePublish: (client, topic) =>
+            appAttributesOf(client) === undefined
+              ? access.authorizePublish(client, topic)
+              : apps.authorizePublish(client, topic),
           authorizeSubscribe: (client, filter) => {
+            if (appAttributesOf(client) !== undefined)
+              return apps.authorizeSubscribe(client, filter)
             const decision = access.authorizeSubscribe(client, filter)
             // Twins and commands resend what a new session missed (twins/device-subscriptions.ts).
             if (decision.allowed) subscriptions.allowed(client, filter)
@@ -255,6 +302,7 @@ export async function startNode(options: NodeOptions): Promise<StrataNode> {
           },
           onPublish: (client, message) => messages.onPublish(client, message),
           onConnect: (client) => {
+            apps.connected(client)
             const a = attributesOf(client)
             if (a?.kind !== 'device' || a.deviceId === undefined) return
             registry.markConnected(a.deviceId)
@@ -263,6 +311,7 @@ export async function startNode(options: NodeOptions): Promise<StrataNode> {
             subscriptions.connected(client, a.deviceId)
           },
           onDisconnect: (client, reason) => {
+            apps.disconnected(client)
             subscriptions.disconnected(client)
             const a = attributesOf(client)
             if (a?.kind !== 'device' || a.deviceId === undefined) return
@@ -278,6 +327,24 @@ export async function startNode(options: NodeOptions): Promise<StrataNode> {
     )
     closers.push(() => broker.close())
     const metrics = createNodeMetrics(broker)
+    // Rules run on accepted messages. Closed before the broker: the engine, then the outbox.
+    const ruleServices = startRuleServices(
+      {
+        source: rules,
+        registry,
+        twins,
+        commands,
+        alarms,
+        batcher,
+        publish,
+        deliveryPath: join(dir, 'delivery.db'),
+        clock,
+        log,
+      },
+      options.delivery === undefined ? {} : { delivery: options.delivery },
+    )
+    closers.push(() => ruleServices.close())
+    addRuleMetrics(metrics.registry, ruleServices.engine.totals)
     // Closed before the broker (closers run in reverse): their last publishes still get through.
     const twinSync = new TwinSync({ twins, subscriptions, publish, log })
     closers.push(() => twinSync.close())
@@ -321,7 +388,12 @@ export async function startNode(options: NodeOptions): Promise<StrataNode> {
     const app = await createHttpApi(
       {
         accounts,
-        apiTokens: new ApiTokens({ secrets, audit, clock }),
+        apiTokens: new ApiTokens({
+          secrets,
+          audit,
+          clock,
+          onRevoked: (id) => apps.tokenRevoked(id),
+        }),
         deviceTokens: new DeviceTokens({ registry, secrets, audit, clock, onAccessCut: cut }),
         registry,
         profiles,
@@ -332,6 +404,11 @@ export async function startNode(options: NodeOptions): Promise<StrataNode> {
         twins,
         commands,
         commandJobs,
+        alarms,
+        rules,
+        ruleStats: ruleServices.engine,
+        outbox: ruleServices.outbox,
+        onAccepted: (m) => ruleServices.engine.onAccepted(m),
         audit,
         store,
         batcher,

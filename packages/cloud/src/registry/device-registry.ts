@@ -73,6 +73,7 @@ export class DeviceRegistry {
   readonly #clock: () => number
   readonly #onAccessCut: (deviceId: string, reason: string) => void
   readonly #onProfileChange: (deviceId: string) => void
+  readonly #onChange: (deviceId: string) => void
 
   constructor(deps: {
     db: StateDb
@@ -81,6 +82,11 @@ export class DeviceRegistry {
     clock: () => number
     onAccessCut?: (deviceId: string, reason: string) => void
     onProfileChange?: (deviceId: string) => void
+    /**
+     * Told after a device's name, labels, attributes, profile or lifecycle state changed, so
+     * that caches of it (the rules' context) forget it at once.
+     */
+    onChange?: (deviceId: string) => void
   }) {
     this.#db = deps.db
     this.#secrets = deps.secrets
@@ -88,6 +94,7 @@ export class DeviceRegistry {
     this.#clock = deps.clock
     this.#onAccessCut = deps.onAccessCut ?? (() => undefined)
     this.#onProfileChange = deps.onProfileChange ?? (() => undefined)
+    this.#onChange = deps.onChange ?? (() => undefined)
   }
 
   /** Registers a device; `pending` when the tenant approves devices first, else `provisioned`. */
@@ -238,6 +245,7 @@ export class DeviceRegistry {
       return this.#device(id)
     })()
     if (patch.profileId !== undefined) this.#onProfileChange(id)
+    this.#onChange(id)
     return updated
   }
 
@@ -274,6 +282,7 @@ export class DeviceRegistry {
       return this.#device(id)
     })()
     if (!mayConnect(state)) this.#onAccessCut(id, `device ${state}`)
+    this.#onChange(id)
     return updated
   }
 

@@ -394,7 +394,7 @@ test('malformed, unknown and forbidden frames get error frames and keep the sock
   const admin = await adminOf(node)
   const provisioner = await apiToken(admin, 'provisioner')
   const feed = await live(t, node, provisioner.token)
-  assert.deepEqual(feed.frames[0]?.topics, ['twin', 'presence', 'alarms'])
+  assert.deepEqual(feed.frames[0]?.topics, ['twin', 'presence'])
 
   const errorAfter = async (frame: unknown) => {
     const before = feed.events('error').length
@@ -423,10 +423,10 @@ test('malformed, unknown and forbidden frames get error frames and keep the sock
   feed.ws.send(Buffer.from([1, 2, 3]))
   await feed.frame(() => feed.events('error').length > binaryBefore, 'error for a binary frame')
 
-  // Still open and working: ping, and a subscription it may have (alarms has no producer yet).
+  // Still open and working: ping, and a subscription it may have.
   feed.send({ type: 'ping' })
   await feed.frame((f) => f.type === 'pong', 'pong')
-  await feed.subscribe({ id: 'ok', topics: ['twin', 'presence', 'alarms'] })
+  await feed.subscribe({ id: 'ok', topics: ['twin', 'presence'] })
   assert.equal(feed.ws.readyState, WebSocket.OPEN)
 
   feed.send(JSON.stringify({ type: 'ping', pad: 'x'.repeat(70 * 1024) }))

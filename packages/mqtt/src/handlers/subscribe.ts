@@ -71,12 +71,14 @@ function subscribeOne(
       `more than ${String(limits.maxSubscriptionsPerClient)} subscriptions`,
     )
   }
-  const qos = Math.min(requested.qos, core.options.maxQos) as 0 | 1 | 2
-  const decision = core.hooks.authorizeSubscribe?.(conn.client, requested.topic, qos)
+  const offered = Math.min(requested.qos, core.options.maxQos) as 0 | 1 | 2
+  const decision = core.hooks.authorizeSubscribe?.(conn.client, requested.topic, offered)
   if (decision !== undefined && !decision.allowed) {
     core.metrics.subscribeDenied++
     return refuse(decision.reasonCode ?? reason.notAuthorized, decision.reason ?? 'not authorized')
   }
+  // MQTT 5 §3.8.4: the server might grant a lower QoS than requested; the hook may cap it.
+  const qos = Math.min(offered, decision?.maxQos ?? offered) as 0 | 1 | 2
   const subscription: Subscription = {
     filter: requested.topic,
     qos,

@@ -46,9 +46,13 @@ export interface ClientInfo {
   readonly protocolVersion: 3 | 4 | 5
 }
 
-/** The answer of an authorisation hook. `reasonCode` defaults to 0x87 (not authorized). */
+/**
+ * The answer of an authorisation hook. `reasonCode` defaults to 0x87 (not authorized). A
+ * subscription may be granted at a lower QoS than asked with `maxQos` (MQTT 5 §3.9.3: the SUBACK
+ * carries the QoS granted); publish hooks ignore it.
+ */
 export type AuthorizeResult =
-  | { readonly allowed: true }
+  | { readonly allowed: true; readonly maxQos?: 0 | 1 | 2 }
   | { readonly allowed: false; readonly reasonCode?: number; readonly reason?: string }
 
 /**

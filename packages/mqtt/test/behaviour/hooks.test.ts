@@ -272,6 +272,25 @@ describe('hooks', { concurrency: true }, () => {
         },
       )
     }
+
+    it('grants no more than the QoS the hook allows, and delivers at it', opts, async (t) => {
+      const b = await startBroker(t, {
+        hooks: {
+          authorizeSubscribe: (_c: ClientInfo, filter: string) =>
+            filter.startsWith('capped/') ? { allowed: true, maxQos: 1 } : { allowed: true },
+        },
+      })
+      const sub = await connect(t, b.url, { protocolVersion: 5 })
+      const codes = await subscribeCodes(sub, {
+        'capped/#': { qos: 2 },
+        'free/#': { qos: 2 },
+      })
+      assert.deepEqual(codes, [1, 2])
+      const pub = await connect(t, b.url, { protocolVersion: 5 })
+      await pub.publishAsync('capped/x', 'c', { qos: 2 })
+      const [m] = await inboxOf(sub).settle(300)
+      assert.equal(m?.packet.qos, 1)
+    })
   })
 
   describe('onPublish', { concurrency: true }, () => {

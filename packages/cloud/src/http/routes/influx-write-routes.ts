@@ -1,4 +1,5 @@
 import {
+  deviceTopics,
   isStrataError,
   parseLineProtocol,
   telemetryLimits,
@@ -72,9 +73,12 @@ export function registerInfluxWriteRoutes(app: Api, s: HttpServices): void {
       const body = await bodyOf(req)
       const precision = req.query.precision ?? 'ns'
       const { points, errors } = parseLines(body)
-      const { batches, refused } = toBatches(s, writer, points, precision, s.clock())
+      const now = s.clock()
+      const { batches, refused, byDevice } = toBatches(s, writer, points, precision, now)
       errors.push(...refused)
-      errors.push(...(await writeIsolated(s, batches)))
+      const written = await writeIsolated(s, batches)
+      errors.push(...written.errors)
+      offerToRules(s, writer.tenantId, byDevice, written.refusedSeries, now)
       if (errors.length === 0) return reply.status(204).send()
       errors.sort((a, b) => a.line - b.line)
       const shown = errors.slice(0, 20).map((e) => `line ${String(e.line)}: ${e.message}`)
@@ -94,27 +98,80 @@ export function registerInfluxWriteRoutes(app: Api, s: HttpServices): void {
 async function writeIsolated(
   s: HttpServices,
   batches: readonly SeriesBatch[],
-): Promise<LineError[]> {
-  if (pointCount(batches) === 0) return []
+): Promise<{ errors: LineError[]; refusedSeries: Set<string> }> {
+  const errors: LineError[] = []
+  const refusedSeries = new Set<string>()
+  if (pointCount(batches) === 0) return { errors, refusedSeries }
   try {
     await s.batcher.write(batches)
-    return []
+    return { errors, refusedSeries }
   } catch (err) {
     if (!isPointRefusal(err)) throw err
   }
-  const errors: LineError[] = []
   for (const batch of batches) {
     try {
       await s.batcher.write([batch])
     } catch (err) {
       if (!isPointRefusal(err) || !isStrataError(err)) throw err
+      const { device, metric, tags } = batch.series
+      refusedSeries.add(seriesKey(device, metric, tags))
       errors.push({
         line: 0,
-        message: `series ${batch.series.device}/${batch.series.metric}: ${err.message}`,
+        message: `series ${device}/${metric}: ${err.message}`,
       })
     }
   }
-  return errors
+  return { errors, refusedSeries }
+}
+
+/** A series' identity within one write: device, metric and its tags in key order. */
+function seriesKey(
+  deviceId: string,
+  metric: string,
+  tags: Readonly<Record<string, string>> | undefined,
+): string {
+  const sorted = Object.entries(tags ?? {}).sort(([a], [b]) => (a < b ? -1 : 1))
+  return `${deviceId}\u001f${metric}\u001f${JSON.stringify(sorted)}`
+}
+
+/**
+ * Hands the durable records to the rules, device by device, as telemetry of the device's
+ * line-protocol topic — the same path MQTT telemetry takes. Values of refused series are left out.
+ */
+function offerToRules(
+  s: HttpServices,
+  tenantId: string,
+  byDevice: ReadonlyMap<string, TelemetryRecord[]>,
+  refusedSeries: ReadonlySet<string>,
+  receivedAt: number,
+): void {
+  const onAccepted = s.onAccepted
+  if (onAccepted === undefined) return
+  for (const [deviceId, all] of byDevice) {
+    const records =
+      refusedSeries.size === 0
+        ? all
+        : all.flatMap((r) => {
+            const values = Object.fromEntries(
+              Object.entries(r.values).filter(
+                ([metric]) => !refusedSeries.has(seriesKey(deviceId, metric, r.tags)),
+              ),
+            )
+            return Object.keys(values).length === 0 ? [] : [{ ...r, values }]
+          })
+    if (records.length === 0) continue
+    // The rule engine never throws into ingestion and returns at once (actions are not awaited).
+    onAccepted({
+      tenantId,
+      deviceId,
+      topic: deviceTopics(deviceId).telemetry('lp'),
+      kind: 'telemetry',
+      format: 'lp',
+      payload: new Uint8Array(),
+      receivedAt,
+      records,
+    })
+  }
 }
 
 async function writerOf(s: HttpServices, req: WithHeaders): Promise<Writer> {
@@ -189,7 +246,11 @@ function toBatches(
   points: readonly { point: LinePoint; line: number }[],
   precision: LinePrecision,
   now: number,
-): { batches: SeriesBatch[]; refused: LineError[] } {
+): {
+  batches: SeriesBatch[]
+  refused: LineError[]
+  byDevice: Map<string, TelemetryRecord[]>
+} {
   const refused: LineError[] = []
   const byDevice = new Map<string, TelemetryRecord[]>()
   const known = new Map<string, boolean>()
@@ -243,7 +304,7 @@ function toBatches(
   const batches = [...byDevice].flatMap(([deviceId, records]) =>
     toSeriesBatches({ tenantId: writer.tenantId, deviceId }, records, now),
   )
-  return { batches, refused }
+  return { batches, refused, byDevice }
 }
 
 function toMs(timestamp: bigint, precision: LinePrecision): number | undefined {
