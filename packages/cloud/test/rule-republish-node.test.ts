@@ -7,7 +7,14 @@ import { after, before, describe, it } from 'node:test'
 import { promisify } from 'node:util'
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt'
 import { startNode, type StrataNode } from '../src/index.js'
-import { adminOf, apiClient, deviceWithToken, portOf, startTestNode } from './node/node-fixture.js'
+import {
+  adminOf,
+  apiClient,
+  deviceWithToken,
+  portOf,
+  startTestNode,
+  otherTenantLogin,
+} from './node/node-fixture.js'
 
 type Api = ReturnType<typeof apiClient>
 
@@ -24,17 +31,7 @@ before(async () => {
   dataDir = await mkdtemp(join(tmpdir(), 'strata-republish-'))
   node = await startNode({ dataDir, host: '127.0.0.1', mqttPort: 0, mqttsPort: 0, httpPort: 0 })
   admin = await adminOf(node)
-  await admin.post('/api/v1/tenants', { id: 'acme', name: 'Acme' })
-  await admin.post('/api/v1/users', {
-    email: 'boss@acme.example',
-    password: 'acme acme acme acme',
-    role: 'admin',
-    tenantId: 'acme',
-  })
-  const login = await apiClient(node.httpUrl).post('/api/v1/auth/login', {
-    email: 'boss@acme.example',
-    password: 'acme acme acme acme',
-  })
+  const login = await otherTenantLogin(node, admin)
   acme = apiClient(node.httpUrl, login.body.token as string)
 })
 

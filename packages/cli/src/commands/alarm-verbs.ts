@@ -1,3 +1,4 @@
+import type { Alarm, AlarmHistoryEntry, AlarmSummary } from '@strata/cloud'
 import { Option, type Command } from 'commander'
 import { connect, pathOf, type RemoteFlags } from './api-client.js'
 import {
@@ -15,40 +16,6 @@ import { parseTimeFlag, resolveTime, type TimeSpec } from './data-time.js'
 const severities = ['info', 'warning', 'error', 'critical'] as const
 const statuses = ['open', 'active', 'acknowledged', 'cleared'] as const
 
-/** An alarm as the node returns it (docs/node.md, "Alarms"). */
-interface Alarm {
-  readonly id: string
-  readonly deviceId: string
-  readonly type: string
-  readonly severity: string
-  readonly status: string
-  readonly message: string | null
-  readonly details: unknown
-  readonly source: { readonly rule?: string; readonly ruleVersion?: number; readonly user?: string }
-  readonly raisedAt: number
-  readonly lastRaisedAt: number
-  readonly count: number
-  readonly acknowledgedAt: number | null
-  readonly acknowledgedBy: string | null
-  readonly clearedAt: number | null
-  readonly clearedBy: string | null
-  readonly comments: number
-}
-
-/** One entry of an alarm's history: raised, escalated, re-raised, acknowledged, cleared, commented. */
-interface AlarmEvent {
-  readonly kind: string
-  readonly at: number
-  readonly by: string
-  readonly details: Readonly<Record<string, unknown>>
-}
-
-interface AlarmSummary {
-  readonly open: number
-  readonly bySeverity: Readonly<Record<string, number>>
-  readonly byStatus: Readonly<Record<string, number>>
-}
-
 type Flags = RemoteFlags & { json?: boolean }
 
 function sourceText(a: Alarm): string {
@@ -57,7 +24,7 @@ function sourceText(a: Alarm): string {
   return a.source.user ?? '-'
 }
 
-function alarmText(a: Alarm, history: readonly AlarmEvent[] | undefined): string {
+function alarmText(a: Alarm, history: readonly AlarmHistoryEntry[] | undefined): string {
   const lines = [
     `${a.id}  ${a.severity.toUpperCase()} ${a.type} on ${a.deviceId}: ${a.status}`,
     fields([
@@ -163,9 +130,9 @@ export function addAlarms(program: Command, ctx: NodeVerbContext): void {
         [
           `${String(s.open)} open alarm${s.open === 1 ? '' : 's'}`,
           fields([
-            ...severities.map((k) => [k, String(s.bySeverity[k] ?? 0)] as const),
-            ['active', String(s.byStatus['active'] ?? 0)],
-            ['acknowledged', String(s.byStatus['acknowledged'] ?? 0)],
+            ...severities.map((k) => [k, String(s.bySeverity[k])] as const),
+            ['active', String(s.byStatus.active)],
+            ['acknowledged', String(s.byStatus.acknowledged)],
           ]),
         ].join('\n'),
       )
@@ -178,7 +145,9 @@ export function addAlarms(program: Command, ctx: NodeVerbContext): void {
       const api = await connect(opts)
       const [alarm, history] = await Promise.all([
         api.get<Alarm>(pathOf`/api/v1/alarms/${id}`),
-        api.get<{ items: AlarmEvent[] }>(pathOf`/api/v1/alarms/${id}/history`, { limit: 1000 }),
+        api.get<{ items: AlarmHistoryEntry[] }>(pathOf`/api/v1/alarms/${id}/history`, {
+          limit: 1000,
+        }),
       ])
       emit(out, opts.json, { ...alarm, history: history.items }, () =>
         alarmText(alarm, history.items),

@@ -1,3 +1,4 @@
+import type { RuleStats } from '@strata/cloud'
 import { Option, type Command } from 'commander'
 import { CliError } from '../errors.js'
 import { confirm } from './api-prompt.js'
@@ -7,22 +8,6 @@ import { parseTimeFlag, resolveTime, type TimeSpec } from './data-time.js'
 import { intOption } from './int-option.js'
 import { parseJsonObject } from './json-args.js'
 import { readInput } from './read-input.js'
-
-/** A rule's run-time figures, as the node reports them (docs/rules.md, "Rules in the node"). */
-interface RuleStats {
-  readonly evaluations: number
-  readonly selected: number
-  readonly matched: number
-  readonly errors: number
-  readonly actionsRun: number
-  readonly actionsFailed: number
-  readonly ratePerSecond: number
-  readonly latencyMs: { readonly p50: number; readonly p99: number; readonly max: number }
-  readonly lastError?: { readonly code: string; readonly message: string; readonly at: number }
-  readonly lastMatchAt?: number
-  readonly health: string
-  readonly deadLetters: number
-}
 
 /** A saved rule as the node returns it. */
 interface Rule {

@@ -8,6 +8,7 @@ import {
 } from '@strata/mqtt'
 import { can, type Principal } from '../accounts/roles.js'
 import type { AuditLog } from '../audit/audit-log.js'
+import { DeniedAudit } from './denied-audit.js'
 import { parseToken } from '../secrets/token-format.js'
 import { ruleOutputPrefix } from './app-topics.js'
 import { TokenBuckets } from './token-bucket.js'
@@ -48,8 +49,6 @@ export interface AppTokenState {
   readonly revokedAt: number | null
 }
 
-const deniedAuditIntervalMs = 10_000
-
 /** The broker identity id of an API token's connections (`broker.disconnectIdentity` takes it). */
 export const appIdentityId = (tokenId: string) => `app:${tokenId}`
 
@@ -65,11 +64,10 @@ export class AppAccess {
   readonly #authenticateToken: (token: string) => Promise<Principal>
   readonly #tokenState: (tokenId: string) => AppTokenState | undefined
   readonly #cut: (identityId: string, reason: string) => void
-  readonly #audit: AuditLog
   readonly #clock: () => number
   readonly #connects: TokenBuckets
   readonly #live = new Map<string, { expiresAt: number | null; connections: number }>()
-  readonly #lastDeniedAudit = new Map<string, number>()
+  readonly #refusals: DeniedAudit
   readonly #sweep: NodeJS.Timeout
 
   constructor(
@@ -89,7 +87,7 @@ export class AppAccess {
     this.#authenticateToken = deps.authenticate
     this.#tokenState = deps.tokenState
     this.#cut = deps.cut
-    this.#audit = deps.audit
+    this.#refusals = new DeniedAudit(deps.audit, deps.clock)
     this.#clock = deps.clock
     this.#connects = new TokenBuckets(o.connectRatePerS, o.connectBurst, deps.clock)
     this.#sweep = setInterval(() => {
@@ -247,7 +245,7 @@ export class AppAccess {
     why: string,
   ): AuthenticateResult {
     const actor = `client:${ctx.clientId}`
-    this.#auditDenied(tenantId, actor, 'mqtt.connect', actor, why, {
+    this.#refusals.record(tenantId, actor, 'mqtt.connect', actor, why, {
       remoteAddress: ctx.remoteAddress,
       listener: ctx.listener,
       reasonCode,
@@ -258,32 +256,14 @@ export class AppAccess {
   #denied(client: ClientInfo, action: string, topic: string, why: string): void {
     const a = appAttributesOf(client)
     const actor = `token:${a?.tokenId ?? client.clientId}`
-    this.#auditDenied(a?.tenantId ?? null, actor, action, `topic:${topic.slice(0, 512)}`, why, {})
-  }
-
-  #auditDenied(
-    tenantId: string | null,
-    actor: string,
-    action: string,
-    target: string,
-    why: string,
-    details: Record<string, unknown>,
-  ): void {
-    // At most one entry per actor and action every 10 s: a client in a loop cannot flood the log.
-    const key = `${actor}\u001f${action}`
-    const now = this.#clock()
-    const last = this.#lastDeniedAudit.get(key)
-    if (last !== undefined && now - last < deniedAuditIntervalMs) return
-    if (this.#lastDeniedAudit.size > 50_000) this.#lastDeniedAudit.clear()
-    this.#lastDeniedAudit.set(key, now)
-    this.#audit.append({
-      tenantId,
+    this.#refusals.record(
+      a?.tenantId ?? null,
       actor,
       action,
-      target,
-      outcome: 'denied',
-      details: { reason: why, ...details },
-    })
+      `topic:${topic.slice(0, 512)}`,
+      why,
+      {},
+    )
   }
 }
 

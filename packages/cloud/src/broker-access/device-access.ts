@@ -8,6 +8,7 @@ import {
 } from '@strata/mqtt'
 import type { PeerCertificate } from 'node:tls'
 import type { AuditLog } from '../audit/audit-log.js'
+import { DeniedAudit } from './denied-audit.js'
 import { isStrataError } from '@strata/protocol'
 import type { SecretStore } from '../secrets/secret-store.js'
 import { parseToken } from '../secrets/token-format.js'
@@ -44,9 +45,6 @@ export const defaultDeviceAccessOptions: DeviceAccessOptions = {
   connectBurst: 10,
 }
 
-/** Denials of one kind per client are audited at most this often, so a loop cannot flood the log. */
-const deniedAuditIntervalMs = 10_000
-
 /**
  * The broker's authentication and authorisation hooks for devices: a device proves its key with a
  * client certificate from Strata's CA (mutual TLS) or with its token as the MQTT password; a
@@ -57,11 +55,9 @@ export class DeviceAccess {
   readonly #registry: DeviceRegistry
   readonly #secrets: SecretStore
   readonly #certificates: CertificateLedger
-  readonly #audit: AuditLog
   readonly #readCertificate: (peer: PeerCertificate) => PresentedCertificate | undefined
   readonly #connects: TokenBuckets
-  readonly #clock: () => number
-  readonly #lastDeniedAudit = new Map<string, number>()
+  readonly #refusals: DeniedAudit
 
   constructor(
     deps: {
@@ -77,8 +73,7 @@ export class DeviceAccess {
     this.#registry = deps.registry
     this.#secrets = deps.secrets
     this.#certificates = deps.certificates
-    this.#audit = deps.audit
-    this.#clock = deps.clock
+    this.#refusals = new DeniedAudit(deps.audit, deps.clock)
     this.#readCertificate = deps.readCertificate
     this.#connects = new TokenBuckets(options.connectRatePerS, options.connectBurst, deps.clock)
   }
@@ -233,7 +228,7 @@ export class DeviceAccess {
   ): AuthenticateResult {
     // A refusal for a client id that names a device goes to that device's tenant: its admins see
     // who tries to be their device.
-    this.#auditDenied(
+    this.#refusals.record(
       tenantId ?? this.#registry.lookup(ctx.clientId)?.tenantId ?? null,
       `client:${ctx.clientId}`,
       'mqtt.connect',
@@ -246,7 +241,7 @@ export class DeviceAccess {
 
   #denied(client: ClientInfo, action: string, topic: string, why: string): void {
     const a = attributesOf(client)
-    this.#auditDenied(
+    this.#refusals.record(
       a?.tenantId ?? null,
       `device:${a?.deviceId ?? client.clientId}`,
       action,
@@ -254,30 +249,6 @@ export class DeviceAccess {
       why,
       {},
     )
-  }
-
-  #auditDenied(
-    tenantId: string | null,
-    actor: string,
-    action: string,
-    target: string,
-    why: string,
-    details: Record<string, unknown>,
-  ): void {
-    const key = `${actor}\u001f${action}`
-    const now = this.#clock()
-    const last = this.#lastDeniedAudit.get(key)
-    if (last !== undefined && now - last < deniedAuditIntervalMs) return
-    if (this.#lastDeniedAudit.size > 50_000) this.#lastDeniedAudit.clear()
-    this.#lastDeniedAudit.set(key, now)
-    this.#audit.append({
-      tenantId,
-      actor,
-      action,
-      target,
-      outcome: 'denied',
-      details: { reason: why, ...details },
-    })
   }
 }
 

@@ -3,7 +3,7 @@ import { once } from 'node:events'
 import { test, type TestContext } from 'node:test'
 import WebSocket from 'ws'
 import { sleep } from '../../../mqtt/test/behaviour/helpers.js'
-import { adminOf, apiClient, startTestNode } from './node-fixture.js'
+import { adminOf, apiClient, startTestNode, otherTenantLogin } from './node-fixture.js'
 
 type Api = ReturnType<typeof apiClient>
 type Frame = Record<string, any>
@@ -215,17 +215,7 @@ test('a viewer reads alarms but may not change them; another tenant gets 404s', 
   const provisioner = await tokenClient(node, admin, 'provisioner')
   await provisioner.api.get('/api/v1/alarms', [403])
 
-  await admin.post('/api/v1/tenants', { id: 'acme', name: 'Acme' })
-  await admin.post('/api/v1/users', {
-    email: 'boss@acme.example',
-    password: 'acme acme acme acme',
-    role: 'admin',
-    tenantId: 'acme',
-  })
-  const login = await apiClient(node.httpUrl).post('/api/v1/auth/login', {
-    email: 'boss@acme.example',
-    password: 'acme acme acme acme',
-  })
+  const login = await otherTenantLogin(node, admin)
   const acme = apiClient(node.httpUrl, login.body.token as string)
   assert.deepEqual((await acme.get('/api/v1/alarms')).body.items, [])
   assert.equal((await acme.get('/api/v1/alarms/summary')).body.open, 0)
@@ -283,17 +273,7 @@ test('the live feed sends alarm events of the subscriber’s tenant and devices 
   )
 
   // Another tenant's subscriber hears nothing of these.
-  await admin.post('/api/v1/tenants', { id: 'acme', name: 'Acme' })
-  await admin.post('/api/v1/users', {
-    email: 'ops@acme.example',
-    password: 'acme acme acme acme',
-    role: 'admin',
-    tenantId: 'acme',
-  })
-  const login = await apiClient(node.httpUrl).post('/api/v1/auth/login', {
-    email: 'ops@acme.example',
-    password: 'acme acme acme acme',
-  })
+  const login = await otherTenantLogin(node, admin)
   const acmeFeed = await liveFeed(t, node, login.body.token as string)
   acmeFeed.ws.send(JSON.stringify({ type: 'subscribe', id: 'x', topics: ['alarms'] }))
   await acmeFeed.frame((f) => f.type === 'subscribed', 'acme subscribed')

@@ -12,7 +12,13 @@ import {
 } from '../../../mqtt/test/behaviour/helpers.js'
 import { openCertificateAuthority } from '../../src/identity/index.js'
 import { makeCsr } from '../identity/helpers.js'
-import { adminOf, apiClient, deviceWithToken, startTestNode } from './node-fixture.js'
+import {
+  adminOf,
+  apiClient,
+  deviceWithToken,
+  startTestNode,
+  otherTenantLogin,
+} from './node-fixture.js'
 
 /** Publishes at QoS 1 and returns the PUBACK reason code (0 when accepted). */
 async function pubackCode(
@@ -185,17 +191,7 @@ test('one tenant never sees another tenant’s devices, data or tokens', async (
   })
   await device.publishAsync('strata/v1/devices/dev-a/telemetry', '{"secret": 42}', { qos: 1 })
 
-  await admin.post('/api/v1/tenants', { id: 'acme', name: 'Acme' })
-  await admin.post('/api/v1/users', {
-    email: 'boss@acme.example',
-    password: 'acme acme acme acme',
-    role: 'admin',
-    tenantId: 'acme',
-  })
-  const login = await apiClient(node.httpUrl).post('/api/v1/auth/login', {
-    email: 'boss@acme.example',
-    password: 'acme acme acme acme',
-  })
+  const login = await otherTenantLogin(node, admin)
   const acme = apiClient(node.httpUrl, login.body.token)
   assert.deepEqual((await acme.get('/api/v1/devices')).body.items, [])
   assert.equal((await acme.get('/api/v1/devices/dev-a', [404])).body.code, 'CLOUD_NOT_FOUND')

@@ -7,7 +7,13 @@ import { test, type TestContext } from 'node:test'
 import WebSocket from 'ws'
 import { connect, sleep, within } from '../../../mqtt/test/behaviour/helpers.js'
 import { startNode, type NodeOptions } from '../../src/index.js'
-import { adminOf, apiClient, deviceWithToken, mosquittoPub } from './node-fixture.js'
+import {
+  adminOf,
+  apiClient,
+  deviceWithToken,
+  mosquittoPub,
+  otherTenantLogin,
+} from './node-fixture.js'
 
 type Api = ReturnType<typeof apiClient>
 type Frame = Record<string, any>
@@ -282,17 +288,7 @@ test('another tenant’s events never arrive', async (t) => {
   const node = await startLiveNode(t)
   const admin = await adminOf(node)
   const token = await deviceWithToken(admin, 'dev-a')
-  await admin.post('/api/v1/tenants', { id: 'acme', name: 'Acme' })
-  await admin.post('/api/v1/users', {
-    email: 'boss@acme.example',
-    password: 'acme acme acme acme',
-    role: 'admin',
-    tenantId: 'acme',
-  })
-  const login = await apiClient(node.httpUrl).post('/api/v1/auth/login', {
-    email: 'boss@acme.example',
-    password: 'acme acme acme acme',
-  })
+  const login = await otherTenantLogin(node, admin)
   const acmeSession = login.body.token as string
   const acmeApi = apiClient(node.httpUrl, acmeSession)
   const acmeDeviceToken = await deviceWithToken(acmeApi, 'acme-1')

@@ -70,6 +70,24 @@ export async function adminOf(node: StrataNode) {
   return apiClient(node.httpUrl, login.body.token as string)
 }
 
+/**
+ * A second tenant, `acme`, made by the platform admin, with an admin of its own, logged in: the
+ * login response (`body.token` is the session). For tests that one tenant sees nothing of another.
+ */
+export async function otherTenantLogin(node: StrataNode, admin: ReturnType<typeof apiClient>) {
+  await admin.post('/api/v1/tenants', { id: 'acme', name: 'Acme' })
+  await admin.post('/api/v1/users', {
+    email: 'boss@acme.example',
+    password: 'acme acme acme acme',
+    role: 'admin',
+    tenantId: 'acme',
+  })
+  return apiClient(node.httpUrl).post('/api/v1/auth/login', {
+    email: 'boss@acme.example',
+    password: 'acme acme acme acme',
+  })
+}
+
 /** Registers a device and issues its token. */
 export async function deviceWithToken(
   admin: ReturnType<typeof apiClient>,

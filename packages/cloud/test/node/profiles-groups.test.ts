@@ -2,7 +2,13 @@ import assert from 'node:assert/strict'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { test } from 'node:test'
 import { tryConnect } from '../../../mqtt/test/behaviour/helpers.js'
-import { adminOf, apiClient, deviceWithToken, startTestNode } from './node-fixture.js'
+import {
+  adminOf,
+  apiClient,
+  deviceWithToken,
+  startTestNode,
+  otherTenantLogin,
+} from './node-fixture.js'
 
 type Client = ReturnType<typeof apiClient>
 
@@ -257,17 +263,7 @@ test('another tenant sees none of it; a viewer token reads but cannot change', a
   await admin.post('/api/v1/groups', { id: 'static' })
   await admin.post('/api/v1/groups/static/members', { deviceIds: ['dev-a'] })
 
-  await admin.post('/api/v1/tenants', { id: 'acme', name: 'Acme' })
-  await admin.post('/api/v1/users', {
-    email: 'boss@acme.example',
-    password: 'acme acme acme acme',
-    role: 'admin',
-    tenantId: 'acme',
-  })
-  const login = await apiClient(node.httpUrl).post('/api/v1/auth/login', {
-    email: 'boss@acme.example',
-    password: 'acme acme acme acme',
-  })
+  const login = await otherTenantLogin(node, admin)
   const acme = apiClient(node.httpUrl, login.body.token)
   assert.deepEqual((await acme.get('/api/v1/profiles')).body.items, [])
   assert.deepEqual((await acme.get('/api/v1/groups')).body.items, [])
