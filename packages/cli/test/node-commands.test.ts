@@ -221,6 +221,20 @@ describe('strata verbs against a running node', () => {
       ['pump-6', 'pump-7'],
     )
     assert.equal(all.nextCursor, null)
+    const newestFirst = await json<{ items: { id: string }[] }>([
+      'devices',
+      'list',
+      '--all',
+      '--limit',
+      '1',
+      '--sort',
+      '-id',
+    ])
+    assert.deepEqual(
+      newestFirst.items.map((d) => d.id),
+      ['pump-7', 'pump-6'],
+      'sorted on the node, across pages',
+    )
 
     const tokens = await json(['devices', 'tokens', 'pump-7'])
     assert.equal(tokens.items.length, 1)

@@ -16,6 +16,7 @@ export {
 } from './audit/audit-log.js'
 export { roles, type Role } from './accounts/roles.js'
 export { Alarms, type ManualAlarm } from './alarms/alarms.js'
+export { deviceListSorts, type DeviceListSort } from './registry/device-list-sort.js'
 export type { RuleSource, RuleStats, RuleStatsSource, StoredRule } from './rules/rule-types.js'
 export {
   alarmSeverities,

@@ -1,3 +1,4 @@
+import { deviceListSorts } from '@strata/cloud'
 import { Option, type Command } from 'commander'
 import { connect, pathOf, type ApiClient, type RemoteFlags } from './api-client.js'
 import {
@@ -110,17 +111,23 @@ interface ListFlags extends Flags {
   limit?: number
   cursor?: string
   all?: boolean
+  sort?: string
 }
 
 function addList(devices: Command, ctx: NodeVerbContext): void {
   const { out } = ctx
   remoteVerb(ctx, devices, 'list')
-    .description('list devices by id, a page at a time (--all follows every page)')
+    .description('list devices, a page at a time (--all follows every page)')
     .option('--labels <query>', 'label query: site=berlin,tier!=test,gpu,!retired')
     .addOption(new Option('--state <state>', 'only devices in this state').choices(deviceStates))
     .option('--search <prefix>', 'id or name starts with this')
     .option('--limit <n>', 'devices per page (1-1000)', parseLimit)
-    .option('--cursor <cursor>', 'the next page, as printed by the previous one')
+    .addOption(
+      new Option('--sort <order>', 'the order, on the node (default id; - for descending)').choices(
+        deviceListSorts,
+      ),
+    )
+    .option('--cursor <cursor>', 'the next page, as printed by the previous one (same --sort)')
     .option('--all', 'every page')
     .action(async (opts: ListFlags) => {
       const client = await connect(opts)
@@ -134,6 +141,7 @@ function addList(devices: Command, ctx: NodeVerbContext): void {
             labels: opts.labels,
             state: opts.state,
             search: opts.search,
+            sort: opts.sort,
             limit: opts.limit ?? (opts.all === true ? 1000 : 100),
             cursor,
           },

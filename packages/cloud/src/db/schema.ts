@@ -278,4 +278,19 @@ export const migrations: readonly string[] = [
     PRIMARY KEY (tenant_id, name, version)
   );
   `,
+  /* 7: device list sorts served by an index (issue 9), the fleet summary's counts, and each
+     device's connection history (kept to its last 1,000 changes or 30 days) */ `
+  CREATE INDEX devices_by_tenant_created ON devices(tenant_id, created_at, id);
+  CREATE INDEX devices_by_tenant_name ON devices(tenant_id, name, id);
+  CREATE INDEX devices_by_tenant_state ON devices(tenant_id, state, id);
+  CREATE TABLE presence_events (
+    seq INTEGER PRIMARY KEY,
+    device_id TEXT NOT NULL REFERENCES devices(id) ON DELETE CASCADE,
+    status TEXT NOT NULL,
+    reason TEXT NOT NULL,
+    at INTEGER NOT NULL
+  );
+  CREATE INDEX presence_events_by_device ON presence_events(device_id, seq);
+  ALTER TABLE presence ADD COLUMN history_count INTEGER NOT NULL DEFAULT 0;
+  `,
 ]

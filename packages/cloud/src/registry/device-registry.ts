@@ -3,7 +3,7 @@ import { requirePermission, type Principal } from '../accounts/roles.js'
 import type { AuditLog } from '../audit/audit-log.js'
 import type { StateDb } from '../db/state-db.js'
 import { CloudError, notFound } from '../errors.js'
-import { decodeCursor, encodeCursor, type Page } from '../http/cursor.js'
+import type { Page } from '../http/cursor.js'
 import type { SecretStore } from '../secrets/secret-store.js'
 import {
   mayConnect,
@@ -11,6 +11,8 @@ import {
   type DeviceState,
   type LifecycleAction,
 } from './device-lifecycle.js'
+import { deviceListSortSql, encodeSortCursor, type DeviceListSort } from './device-list-sort.js'
+import { countFleet, type FleetSummary } from './fleet-summary.js'
 import { checkLabels, labelQuerySql, parseLabelQuery, type Labels } from './label-query.js'
 
 export interface Device {
@@ -43,6 +45,8 @@ export interface DeviceListQuery {
   readonly labels?: string
   /** Prefix of the id or name. */
   readonly search?: string
+  /** The order, `id` when absent; the cursor continues the sort it came from. */
+  readonly sort?: DeviceListSort
 }
 
 interface DeviceRow {
@@ -164,15 +168,16 @@ export class DeviceRegistry {
     return this.#own(principal, id)
   }
 
-  /** One page of the tenant's devices in id order. */
+  /** One page of the tenant's devices in the order asked (id by default), keyset-paged. */
   list(principal: Principal, q: DeviceListQuery): Page<Device> {
     requirePermission(principal, 'devices:read')
+    const sort = q.sort ?? 'id'
+    const { after, orderBy } = deviceListSortSql(sort, q.cursor)
     const where = ['tenant_id = ?']
     const params: unknown[] = [principal.tenantId]
-    const after = q.cursor === undefined ? undefined : decodeCursor(q.cursor)
     if (after !== undefined) {
-      where.push('id > ?')
-      params.push(after)
+      where.push(after.sql)
+      params.push(...after.params)
     }
     if (q.state !== undefined) {
       where.push('state = ?')
@@ -189,14 +194,23 @@ export class DeviceRegistry {
       params.push(like, like)
     }
     const rows = this.#db
-      .prepare(`SELECT * FROM devices WHERE ${where.join(' AND ')} ORDER BY id LIMIT ?`)
+      .prepare(`SELECT * FROM devices WHERE ${where.join(' AND ')} ORDER BY ${orderBy} LIMIT ?`)
       .all(...params, q.limit + 1) as DeviceRow[]
     const items = rows.slice(0, q.limit).map(toDevice)
     const last = items.at(-1)
     return {
       items,
-      nextCursor: rows.length > q.limit && last !== undefined ? encodeCursor(last.id) : null,
+      nextCursor: rows.length > q.limit && last !== undefined ? encodeSortCursor(sort, last) : null,
     }
+  }
+
+  /**
+   * Counts of the tenant's devices by state and presence. The caller flushes pending presence
+   * changes first (the node's route does).
+   */
+  summary(principal: Principal): FleetSummary {
+    requirePermission(principal, 'devices:read')
+    return countFleet(this.#db, principal.tenantId)
   }
 
   /** Changes name, labels, attributes or profile (each replaced as a whole when given). */

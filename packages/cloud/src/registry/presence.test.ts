@@ -110,3 +110,42 @@ test('changes are written behind in one transaction, and close() writes what is 
   }
   assert.equal(row.status, 'offline')
 })
+
+test('the connection history keeps the last 1,000 changes and nothing older than 30 days', (t) => {
+  const { tracker, advance, db } = setup(t)
+  tracker.connected('d')
+  tracker.disconnected('d', 'DISCONNECT 0 from the client', undefined)
+  advance(31 * 24 * 3600 * 1000)
+  tracker.connected('d')
+  tracker.flush()
+  assert.deepEqual(
+    tracker.history('d', { limit: 10 }).items.map((e) => e.reason),
+    ['connected'],
+    'changes over 30 days old are pruned in the write that appends',
+  )
+  for (let i = 0; i < 600; i++) {
+    advance(1)
+    tracker.disconnected('d', 'keep-alive timeout', undefined)
+    advance(1)
+    tracker.connected('d')
+  }
+  const count = db.prepare("SELECT COUNT(*) FROM presence_events WHERE device_id = 'd'").pluck()
+  assert.equal(count.get(), 1, 'the 1,200 changes wait in memory for the write behind')
+  const newest = tracker.history('d', { limit: 2 })
+  assert.equal(count.get(), 1000)
+  assert.deepEqual(
+    newest.items.map((e) => e.status),
+    ['online', 'offline'],
+  )
+  let seen = 0
+  let cursor: string | null = null
+  do {
+    const page: ReturnType<typeof tracker.history> = tracker.history('d', {
+      limit: 300,
+      ...(cursor === null ? {} : { cursor }),
+    })
+    seen += page.items.length
+    cursor = page.nextCursor
+  } while (cursor !== null)
+  assert.equal(seen, 1000)
+})

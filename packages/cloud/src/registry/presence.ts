@@ -1,4 +1,10 @@
 import type { StateDb } from '../db/state-db.js'
+import type { Page } from '../http/cursor.js'
+import {
+  appendPresenceEvents,
+  readPresenceHistory,
+  type PresenceEvent,
+} from './presence-history.js'
 
 /**
  * Whether a device is there, as far as the node can tell:
@@ -40,6 +46,8 @@ interface Row {
 
 /** How long a presence change may wait in memory before it is written with its neighbours. */
 const writeBehindMs = 500
+/** Changes held for the next write before one is forced now (bounds memory under a storm). */
+const maxPendingEvents = 50_000
 
 /**
  * Drives the presence state machine from connection events and a timer for overdue sleepers.
@@ -56,6 +64,8 @@ export class PresenceTracker {
   readonly #seen = new Map<string, number>()
   /** Rows changed since the last write, newest per device. */
   readonly #pending = new Map<string, Row>()
+  /** Every change since the last write, in order: the connection history (issue 9). */
+  #events: (PresenceEvent & { deviceId: string })[] = []
   #flushTimer: NodeJS.Timeout | undefined
 
   constructor(deps: {
@@ -133,9 +143,11 @@ export class PresenceTracker {
   flush(): void {
     clearTimeout(this.#flushTimer)
     this.#flushTimer = undefined
-    if (this.#pending.size === 0) return
+    if (this.#pending.size === 0 && this.#events.length === 0) return
     const rows = [...this.#pending.values()]
     this.#pending.clear()
+    const events = this.#events
+    this.#events = []
     const upsert = this.#db.prepare(
       `INSERT INTO presence (device_id, status, reason, since, last_seen_at, wake_by) VALUES (?, ?, ?, ?, ?, ?)
        ON CONFLICT (device_id) DO UPDATE SET status = excluded.status, reason = excluded.reason,
@@ -144,7 +156,14 @@ export class PresenceTracker {
     this.#db.transaction(() => {
       for (const r of rows)
         upsert.run(r.device_id, r.status, r.reason, r.since, r.last_seen_at, r.wake_by)
+      appendPresenceEvents(this.#db, events, this.#clock())
     })()
+  }
+
+  /** A device's presence changes, newest first (pending ones are written first). */
+  history(deviceId: string, q: { limit: number; cursor?: string }): Page<PresenceEvent> {
+    this.flush()
+    return readPresenceHistory(this.#db, deviceId, q)
   }
 
   close(): void {
@@ -165,6 +184,8 @@ export class PresenceTracker {
       last_seen_at: lastSeen,
       wake_by: wakeBy,
     })
+    this.#events.push({ deviceId, status, reason, at: now })
+    if (this.#events.length >= maxPendingEvents) this.flush()
     this.#flushTimer ??= setTimeout(() => {
       this.flush()
     }, writeBehindMs).unref()

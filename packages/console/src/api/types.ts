@@ -52,6 +52,24 @@ export interface Device {
   readonly presence: Presence
 }
 
+/** `GET /api/v1/devices/summary`: the tenant's devices counted by state and by presence. */
+export interface FleetSummary {
+  readonly total: number
+  readonly byState: Readonly<Record<DeviceState, number>>
+  readonly byPresence: {
+    readonly online: number
+    readonly sleeping: number
+    readonly offline: number
+  }
+}
+
+/** One change of a device's presence (`GET /api/v1/devices/{id}/presence-history`). */
+export interface PresenceEvent {
+  readonly status: 'online' | 'sleeping' | 'offline'
+  readonly reason: string
+  readonly at: number
+}
+
 export interface DeviceToken {
   readonly id: string
   readonly createdAt: number

@@ -10,13 +10,23 @@ export interface Column<T> {
   render: (row: T) => ComponentChildren
   /** Makes the column sortable (within the page shown: the node pages in its own order). */
   sortValue?: (row: T) => string | number
+  /**
+   * Makes the column sortable on the node, across every page: the list's `sort` value for it
+   * (`name`; descending adds a `-`). Takes precedence over {@link sortValue}.
+   */
+  readonly serverSort?: string
 }
 
 export interface DataTableProps<T> {
   readonly caption: string
   readonly columns: readonly Column<T>[]
   /** One page from the node; `cursor` is the previous page's `nextCursor`. */
-  fetchPage: (cursor: string | undefined, signal: AbortSignal) => Promise<Page<T>>
+  fetchPage: (
+    cursor: string | undefined,
+    signal: AbortSignal,
+    /** The server-side sort chosen (`name`, `-createdAt`), when a column with `serverSort` is. */
+    sort: string | undefined,
+  ) => Promise<Page<T>>
   /** When any of these change (a filter, a search), paging starts again at the first page. */
   readonly resetOn: readonly unknown[]
   rowKey: (row: T) => string
@@ -27,20 +37,25 @@ export interface DataTableProps<T> {
 
 /**
  * A table over a server-paged list: one page in the browser at a time (a 100,000-device fleet is
- * never loaded whole), next/previous by cursor, sorting of the page shown.
+ * never loaded whole), next/previous by cursor; sorting on the node across every page for
+ * columns with `serverSort`, else of the page shown.
  */
 export function DataTable<T>(props: DataTableProps<T>) {
   const [cursors, setCursors] = useState<readonly (string | undefined)[]>([undefined])
   const [sort, setSort] = useState<{ key: string; dir: 1 | -1 } | undefined>(undefined)
-  useEffect(() => setCursors([undefined]), props.resetOn)
+  const sortColumn = props.columns.find((c) => c.key === sort?.key)
+  const serverSort =
+    sort === undefined || sortColumn?.serverSort === undefined
+      ? undefined
+      : `${sort.dir === 1 ? '' : '-'}${sortColumn.serverSort}`
+  useEffect(() => setCursors([undefined]), [...props.resetOn, serverSort])
   const cursor = cursors[cursors.length - 1]
   const page = useAsync(
-    (signal) => props.fetchPage(cursor, signal),
-    [cursor, props.reloadKey, ...props.resetOn],
+    (signal) => props.fetchPage(cursor, signal, serverSort),
+    [cursor, props.reloadKey, serverSort, ...props.resetOn],
   )
   const rows = [...(page.data?.items ?? [])]
-  const sortColumn = props.columns.find((c) => c.key === sort?.key)
-  if (sort !== undefined && sortColumn?.sortValue !== undefined) {
+  if (sort !== undefined && serverSort === undefined && sortColumn?.sortValue !== undefined) {
     const value = sortColumn.sortValue
     rows.sort((a, b) => {
       const x = value(a)
@@ -64,13 +79,13 @@ export function DataTable<T>(props: DataTableProps<T>) {
                   sort?.key === c.key ? (sort.dir === 1 ? 'ascending' : 'descending') : undefined
                 }
               >
-                {c.sortValue === undefined ? (
+                {c.sortValue === undefined && c.serverSort === undefined ? (
                   c.label
                 ) : (
                   <button
                     type="button"
                     class="sort"
-                    title="Sort this page"
+                    title={c.serverSort === undefined ? 'Sort this page' : 'Sort every page'}
                     onClick={() =>
                       setSort(
                         sort?.key === c.key

@@ -1,5 +1,7 @@
 import Type from 'typebox'
 import type { Device } from '../../registry/device-registry.js'
+import { deviceListSorts } from '../../registry/device-list-sort.js'
+import { deviceStates } from '../../registry/device-lifecycle.js'
 import type { Api, HttpServices } from '../api-types.js'
 import {
   Attributes,
@@ -11,6 +13,8 @@ import {
   Nullable,
   PageOf,
   PageQuery,
+  PresenceSchema,
+  EpochMs,
 } from '../schemas.js'
 import { optionalBody } from '../optional-body.js'
 
@@ -28,7 +32,7 @@ export function registerDeviceRoutes(app: Api, s: HttpServices): void {
     {
       schema: {
         tags: ['devices'],
-        summary: 'Devices of your tenant, by id, a page at a time',
+        summary: 'Devices of your tenant, sorted (id by default), a page at a time',
         querystring: Type.Object({
           ...PageQuery,
           state: Type.Optional(DeviceStateSchema),
@@ -41,6 +45,11 @@ export function registerDeviceRoutes(app: Api, s: HttpServices): void {
           search: Type.Optional(
             Type.String({ maxLength: 128, description: 'prefix of id or name' }),
           ),
+          sort: Type.Optional(
+            Type.Enum(deviceListSorts, {
+              description: 'order of the list, `-` for descending; a cursor keeps its sort',
+            }),
+          ),
         }),
         response: { 200: PageOf(DeviceSchema) },
       },
@@ -51,6 +60,64 @@ export function registerDeviceRoutes(app: Api, s: HttpServices): void {
         limit: req.query.limit ?? 100,
       })
       return { items: page.items.map(withPresence), nextCursor: page.nextCursor }
+    },
+  )
+
+  app.get(
+    '/api/v1/devices/summary',
+    {
+      schema: {
+        tags: ['devices'],
+        summary: 'How many devices your tenant has, by lifecycle state and by presence',
+        response: {
+          200: Type.Object({
+            total: Type.Integer(),
+            byState: Type.Object(
+              Object.fromEntries(deviceStates.map((st) => [st, Type.Integer()])) as Record<
+                (typeof deviceStates)[number],
+                ReturnType<typeof Type.Integer>
+              >,
+            ),
+            byPresence: Type.Object({
+              online: Type.Integer(),
+              sleeping: Type.Integer(),
+              offline: Type.Integer(),
+            }),
+          }),
+        },
+      },
+    },
+    async (req) => {
+      const principal = await s.principal(req)
+      s.presence.flush()
+      return s.registry.summary(principal)
+    },
+  )
+
+  app.get(
+    '/api/v1/devices/:id/presence-history',
+    {
+      schema: {
+        tags: ['devices'],
+        summary:
+          "The device's connection history, newest first (its last 1,000 changes, 30 days at most)",
+        params: IdParams,
+        querystring: Type.Object(PageQuery),
+        response: {
+          200: PageOf(
+            Type.Object({
+              status: PresenceSchema.properties.status,
+              reason: Type.String(),
+              at: EpochMs,
+            }),
+          ),
+        },
+      },
+    },
+    async (req) => {
+      const device = s.registry.get(await s.principal(req), req.params.id)
+      const page = s.presence.history(device.id, { ...req.query, limit: req.query.limit ?? 100 })
+      return { items: [...page.items], nextCursor: page.nextCursor }
     },
   )
 

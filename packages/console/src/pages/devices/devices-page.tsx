@@ -17,14 +17,14 @@ const deviceColumns: readonly Column<Device>[] = [
   {
     key: 'id',
     label: 'Device',
-    sortValue: (d) => d.id,
+    serverSort: 'id',
     render: (d) => <Link href={deviceHref(d.id)}>{d.id}</Link>,
   },
-  { key: 'name', label: 'Name', sortValue: (d) => d.name, render: (d) => d.name },
+  { key: 'name', label: 'Name', serverSort: 'name', render: (d) => d.name },
   {
     key: 'state',
     label: 'State',
-    sortValue: (d) => d.state,
+    serverSort: 'state',
     render: (d) => <span class={`badge state-${d.state}`}>{d.state}</span>,
   },
   {
@@ -38,6 +38,12 @@ const deviceColumns: readonly Column<Device>[] = [
     label: 'Last seen',
     sortValue: (d) => d.presence.lastSeenAt ?? 0,
     render: (d) => formatAgo(d.presence.lastSeenAt),
+  },
+  {
+    key: 'created',
+    label: 'Registered',
+    serverSort: 'createdAt',
+    render: (d) => formatAgo(d.createdAt),
   },
   {
     key: 'labels',
@@ -174,12 +180,13 @@ export function DevicesPage() {
           empty="No devices match."
           resetOn={[applied.mode, applied.text, state]}
           reloadKey={reloadKey}
-          fetchPage={(cursor, signal) =>
+          fetchPage={(cursor, signal, sort) =>
             api.get<Page<Device>>(
               '/api/v1/devices',
               {
                 limit: pageSize,
                 cursor,
+                sort,
                 state: state === '' ? undefined : state,
                 [applied.mode]: applied.text === '' ? undefined : applied.text,
               },

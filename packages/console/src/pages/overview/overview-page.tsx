@@ -85,9 +85,14 @@ export function OverviewPage() {
             <p class="figure" data-testid="devices-online">
               {f === undefined
                 ? '…'
-                : `${formatNumber(f.online)} / ${formatNumber(f.total)}${f.capped ? '+' : ''}`}
+                : `${formatNumber(f.byPresence.online)} / ${formatNumber(f.total)}`}
             </p>
-            <p class="muted">online of registered</p>
+            <p class="muted">
+              online of registered
+              {f === undefined || f.byPresence.sleeping === 0
+                ? ''
+                : `, ${formatNumber(f.byPresence.sleeping)} sleeping`}
+            </p>
           </div>
         ) : null}
         <div class="tile">
