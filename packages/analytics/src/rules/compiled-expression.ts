@@ -54,6 +54,8 @@ export class CompiledExpression<K extends ExpressionKind = ExpressionKind> {
   readonly estimatedCost: number
   readonly #name: string
   readonly #run: (context: object) => unknown
+  /** A condition's native evaluator for its common shapes; CEL when it cannot decide. */
+  readonly #fast: ((context: Readonly<Record<string, unknown>>) => unknown) | undefined
   readonly #renv: RuleEnvironment
 
   /** Use {@link compileExpression}. */
@@ -64,6 +66,7 @@ export class CompiledExpression<K extends ExpressionKind = ExpressionKind> {
     estimatedCost: number
     name: string
     run: (context: object) => unknown
+    fast?: ((context: Readonly<Record<string, unknown>>) => unknown) | undefined
     renv: RuleEnvironment
   }) {
     this.source = init.source
@@ -72,6 +75,7 @@ export class CompiledExpression<K extends ExpressionKind = ExpressionKind> {
     this.estimatedCost = init.estimatedCost
     this.#name = init.name
     this.#run = init.run
+    this.#fast = init.fast
     this.#renv = init.renv
   }
 
@@ -93,6 +97,10 @@ export class CompiledExpression<K extends ExpressionKind = ExpressionKind> {
 
   /** Evaluates against input prepared once for several expressions; never throws. */
   evaluatePrepared(input: PreparedInput): ExpressionResult<ExpressionValue[K]> {
+    if (this.#fast !== undefined) {
+      const v = this.#fast(input.context)
+      if (typeof v === 'boolean') return { ok: true, value: v as ExpressionValue[K] }
+    }
     const meter = this.#renv.meter
     meter.steps = 0
     meter.exceeded = undefined
@@ -115,7 +123,6 @@ export class CompiledExpression<K extends ExpressionKind = ExpressionKind> {
   }
 
   #shape(value: unknown): ExpressionResult<ExpressionValue[K]> {
-    const got = describeValue(value)
     switch (this.kind) {
       case 'condition':
         if (typeof value === 'boolean') return { ok: true, value: value as ExpressionValue[K] }
@@ -137,7 +144,7 @@ export class CompiledExpression<K extends ExpressionKind = ExpressionKind> {
         }
       }
     }
-    return this.#fail(`returned ${got}, not ${expected[this.kind]}`, undefined)
+    return this.#fail(`returned ${describeValue(value)}, not ${expected[this.kind]}`, undefined)
   }
 
   #fail(

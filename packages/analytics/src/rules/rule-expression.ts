@@ -8,6 +8,7 @@ import {
 } from './expression-environment.js'
 import { compileError, expressionError } from './expression-errors.js'
 import { resolveExpressionLimits, type ExpressionLimitsInput } from './expression-limits.js'
+import { fastCondition } from './fast-condition.js'
 
 export {
   CompiledExpression,
@@ -124,6 +125,7 @@ export function compileInEnvironment<K extends ExpressionKind>(
       estimatedCost: analysis.cost,
       name,
       run: (context) => run(context) as unknown,
+      fast: kind === 'condition' ? fastCondition(parsed.ast) : undefined,
       renv,
     })
   } catch (err) {
