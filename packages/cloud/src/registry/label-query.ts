@@ -1,10 +1,9 @@
+import { matchesLabelSelector, parseLabelSelector, type LabelTerm } from '@strata/analytics'
 import { isName } from '@strata/protocol'
 import { CloudError } from '../errors.js'
 
 /** One term of a label query: `key=value`, `key!=value`, `key` (has it), `!key` (lacks it). */
-export type LabelTerm =
-  | { readonly op: 'eq' | 'ne'; readonly key: string; readonly value: string }
-  | { readonly op: 'has' | 'lacks'; readonly key: string }
+export type { LabelTerm }
 
 /** Devices' labels: names to short strings. */
 export type Labels = Readonly<Record<string, string>>
@@ -19,45 +18,19 @@ export const labelLimits = { maxLabels: 64, maxValueLength: 256, maxTerms: 16 } 
  * parseLabelQuery('site=berlin,!retired') // [{op:'eq',key:'site',value:'berlin'},{op:'lacks',key:'retired'}]
  */
 export function parseLabelQuery(query: string): LabelTerm[] {
-  const parts = query.split(',').map((p) => p.trim())
-  if (parts.length > labelLimits.maxTerms) {
+  // The syntax and its checks are the rules' label selector (packages/analytics); a query here
+  // must name at least one term, where an empty selector means every device.
+  if (query.trim() === '') throw invalid('', 'a label name is 1–128 of A–Z a–z 0–9 . _ -')
+  if (query.split(',').length > labelLimits.maxTerms) {
     throw invalid(query, `more than ${String(labelLimits.maxTerms)} terms`)
   }
-  return parts.map((part): LabelTerm => {
-    const ne = part.indexOf('!=')
-    const eq = part.indexOf('=')
-    if (ne > 0) return term('ne', part.slice(0, ne).trim(), part.slice(ne + 2).trim(), part)
-    if (eq > 0) return term('eq', part.slice(0, eq).trim(), part.slice(eq + 1).trim(), part)
-    const lacks = part.startsWith('!')
-    const key = lacks ? part.slice(1).trim() : part
-    if (!isName(key)) throw invalid(part, 'a label name is 1–128 of A–Z a–z 0–9 . _ -')
-    return { op: lacks ? 'lacks' : 'has', key }
-  })
-}
-
-function term(op: 'eq' | 'ne', key: string, value: string, part: string): LabelTerm {
-  if (!isName(key)) throw invalid(part, 'a label name is 1–128 of A–Z a–z 0–9 . _ -')
-  if (value.length > labelLimits.maxValueLength)
-    throw invalid(part, 'the value is over 256 characters')
-  return { op, key, value }
+  const parsed = parseLabelSelector(query)
+  if (!parsed.ok) throw labelQueryError(`label query ${parsed.reason}`)
+  return parsed.terms
 }
 
 /** True when labels satisfy every term. */
-export function matchesLabels(labels: Labels, terms: readonly LabelTerm[]): boolean {
-  return terms.every((t) => {
-    const v = Object.hasOwn(labels, t.key) ? labels[t.key] : undefined
-    switch (t.op) {
-      case 'eq':
-        return v === t.value
-      case 'ne':
-        return v !== t.value
-      case 'has':
-        return v !== undefined
-      case 'lacks':
-        return v === undefined
-    }
-  })
-}
+export { matchesLabelSelector as matchesLabels }
 
 /** The terms as an SQLite condition over a JSON `labels` column, with its parameters. */
 export function labelQuerySql(
@@ -103,7 +76,11 @@ export function checkLabels(labels: Labels): void {
 }
 
 function invalid(part: string, why: string): CloudError {
-  return new CloudError('CLOUD_INVALID', `label query term ${JSON.stringify(part)}: ${why}`, {
+  return labelQueryError(`label query term ${JSON.stringify(part)}: ${why}`)
+}
+
+function labelQueryError(message: string): CloudError {
+  return new CloudError('CLOUD_INVALID', message, {
     hint: 'Write terms like site=berlin, tier!=test, gpu or !retired, joined by commas.',
     details: { field: 'labels' },
   })
