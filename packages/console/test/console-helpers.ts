@@ -159,6 +159,44 @@ export interface TestDevice {
   close(): Promise<void>
 }
 
+/** One call to the node's HTTP API with a bearer token: status, parsed body, headers. */
+export async function apiCall(
+  baseUrl: string,
+  method: string,
+  path: string,
+  token: string,
+  body?: unknown,
+): Promise<{ status: number; body: any; headers: Headers }> {
+  const res = await fetch(`${baseUrl}${path}`, {
+    method,
+    headers: {
+      authorization: `Bearer ${token}`,
+      ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+    },
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+  })
+  const text = await res.text()
+  return {
+    status: res.status,
+    body: text === '' ? undefined : JSON.parse(text),
+    headers: res.headers,
+  }
+}
+
+/** Logs in with email and password: the session token. */
+export async function loginToken(
+  baseUrl: string,
+  email: string,
+  password: string,
+): Promise<string> {
+  const res = await fetch(`${baseUrl}/api/v1/auth/login`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ email, password }),
+  })
+  return ((await res.json()) as { token: string }).token
+}
+
 /**
  * A device on MQTT.js with nothing but its token (docs/protocol.md): publishes telemetry at QoS 1
  * and answers every command on the MQTT 5 response topic with `{status: 'succeeded', result}`.

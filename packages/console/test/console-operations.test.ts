@@ -16,6 +16,8 @@ import {
   strataUp,
   type StrataUp,
   type TestDevice,
+  apiCall,
+  loginToken,
 } from './console-helpers.js'
 
 const email = 'ops-admin@example.com'
@@ -27,18 +29,8 @@ let browser: Browser
 let device: TestDevice | undefined
 let admin = ''
 
-async function api(method: string, path: string, token: string, body?: unknown) {
-  const res = await fetch(`${up.http}${path}`, {
-    method,
-    headers: {
-      authorization: `Bearer ${token}`,
-      ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-    },
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-  })
-  const text = await res.text()
-  return { status: res.status, body: text === '' ? undefined : JSON.parse(text) }
-}
+const api = (method: string, path: string, token: string, body?: unknown) =>
+  apiCall(up.http, method, path, token, body)
 
 const rule = (condition: string) =>
   JSON.stringify(
@@ -76,12 +68,7 @@ before(async () => {
     body: JSON.stringify({ setupToken: up.setupToken, email, password }),
   })
   assert.equal(setup.status, 201)
-  const login = await fetch(`${up.http}/api/v1/auth/login`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ email, password }),
-  })
-  admin = ((await login.json()) as { token: string }).token
+  admin = await loginToken(up.http, email, password)
   assert.equal((await api('POST', '/api/v1/devices', admin, { id: deviceId })).status, 201)
   const issued = await api('POST', `/api/v1/devices/${deviceId}/tokens`, admin, {})
   assert.equal(issued.status, 201)

@@ -18,6 +18,8 @@ import {
   strataUp,
   type StrataUp,
   type TestDevice,
+  apiCall,
+  loginToken,
 } from './console-helpers.js'
 
 const email = 'admin@example.com'
@@ -28,31 +30,10 @@ let browser: Browser
 let device: TestDevice | undefined
 let deviceToken = ''
 
-async function api(method: string, path: string, token: string, body?: unknown) {
-  const res = await fetch(`${up.http}${path}`, {
-    method,
-    headers: {
-      authorization: `Bearer ${token}`,
-      ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-    },
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-  })
-  const text = await res.text()
-  return {
-    status: res.status,
-    body: text === '' ? undefined : JSON.parse(text),
-    headers: res.headers,
-  }
-}
+const api = (method: string, path: string, token: string, body?: unknown) =>
+  apiCall(up.http, method, path, token, body)
 
-async function adminToken(): Promise<string> {
-  const res = await fetch(`${up.http}/api/v1/auth/login`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ email, password }),
-  })
-  return ((await res.json()) as { token: string }).token
-}
+const adminToken = (): Promise<string> => loginToken(up.http, email, password)
 
 async function pointCount(page: Page, metric: string): Promise<number> {
   return Number(
