@@ -7,8 +7,8 @@
 //   node scripts/run-tests.mjs                 every test
 //   node scripts/run-tests.mjs protocol cli    the tests of those parts only
 import { spawn } from 'node:child_process'
-import { existsSync, readdirSync } from 'node:fs'
-import { availableParallelism } from 'node:os'
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs'
+import { availableParallelism, tmpdir } from 'node:os'
 import { join, relative } from 'node:path'
 import { fileURLToPath } from 'node:url'
 
@@ -39,13 +39,26 @@ if (all.length === 0) {
 }
 
 const concurrency = Math.max(2, availableParallelism())
+// The usual report on stdout (spec on a terminal, TAP otherwise, as Node picks by itself), and
+// a summary of the failures written to a file, printed last so that a log's tail names them.
+const summaryDir = mkdtempSync(join(tmpdir(), 'strata-tests-'))
+const summaryFile = join(summaryDir, 'failures.txt')
 const args = [
   '--conditions=strata-source',
   '--import',
   'tsx',
   '--test',
   `--test-concurrency=${concurrency}`,
+  `--test-reporter=${process.stdout.isTTY ? 'spec' : 'tap'}`,
+  '--test-reporter-destination=stdout',
+  `--test-reporter=${join(root, 'scripts', 'failure-summary-reporter.mjs')}`,
+  `--test-reporter-destination=${summaryFile}`,
   ...all,
 ]
 const child = spawn(process.execPath, args, { cwd: root, stdio: 'inherit' })
-child.on('exit', (code, signal) => process.exit(signal === null ? (code ?? 1) : 1))
+child.on('exit', (code, signal) => {
+  const summary = existsSync(summaryFile) ? readFileSync(summaryFile, 'utf8') : ''
+  rmSync(summaryDir, { recursive: true, force: true })
+  if (summary.trim() !== '') process.stdout.write(`\n=== ${summary}`)
+  process.exit(signal === null ? (code ?? 1) : 1)
+})

@@ -226,7 +226,8 @@ describe(
         await page.getByRole('cell', { name: 'token.create' }).first().waitFor()
         await page.getByLabel('Action').fill('token.revoke')
         await page.getByRole('button', { name: 'Search' }).click()
-        await page.getByRole('cell', { name: 'user.login' }).waitFor({ state: 'detached' })
+        // Several rows match until the filtered page replaces them; wait for the last to go.
+        await page.getByRole('cell', { name: 'user.login' }).first().waitFor({ state: 'detached' })
         assert.equal(await page.getByRole('cell', { name: 'token.revoke' }).count(), 1)
         await page.getByLabel('Action').fill('')
         await page.getByRole('button', { name: 'Search' }).click()
