@@ -257,6 +257,22 @@ describe('strata verbs against a running node', () => {
     ])
     assert.equal(audit.items.length, 1)
     assert.equal(audit.items[0]?.target, 'device:pump-7')
+    const found = await json<{ items: { action: string }[] }>([
+      'admin',
+      'audit',
+      '--action',
+      'device.*',
+      '--search',
+      'STOLEN',
+      '--since',
+      '-1h',
+      '--until',
+      'now',
+    ])
+    assert.deepEqual(
+      found.items.map((e) => e.action),
+      ['device.revoke'],
+    )
     const verify = await strata(['admin', 'audit', 'verify'])
     assert.equal(verify.code, 0, verify.stderr)
     assert.match(verify.stdout, /^audit chain ok: \d+ entries\n/)

@@ -3,6 +3,7 @@ import { exitCodes } from '../output.js'
 import { connect, type RemoteFlags } from './api-client.js'
 import { emit, fields, group, parseLimit, remoteVerb, table, when } from './api-output.js'
 import type { NodeVerbContext } from './api-output.js'
+import { parseTimeFlag, resolveTime, type TimeSpec } from './data-time.js'
 
 interface AuditEntry {
   readonly seq: number
@@ -30,6 +31,9 @@ interface AuditFlags extends RemoteFlags {
   actor?: string
   target?: string
   outcome?: string
+  search?: string
+  since?: TimeSpec
+  until?: TimeSpec
   node?: boolean
   limit?: number
   cursor?: string
@@ -44,16 +48,20 @@ export function addAudit(admin: Command, ctx: NodeVerbContext): void {
   const audit = group(admin, 'audit', 'search the audit log or verify its hash chain', out)
   remoteVerb(ctx, audit, 'list', { isDefault: true })
     .description('search the audit log, newest first (the default of `admin audit`)')
-    .option('--action <action>', 'only this action, e.g. device.revoke')
-    .option('--actor <actor>', 'only this actor, e.g. user:ID or token:ID')
-    .option('--target <target>', 'only this target')
+    .option('--action <action>', "only this action, e.g. device.revoke, or a prefix: 'token.*'")
+    .option('--actor <actor>', "only this actor, e.g. user:ID, or a prefix: 'token:*'")
+    .option('--target <target>', "only this target, or a prefix: 'device:pump-*'")
     .addOption(
       new Option('--outcome <outcome>', 'only this outcome').choices(['ok', 'denied', 'failed']),
     )
+    .option('--search <text>', 'text anywhere in the actor, action, target or details, any case')
+    .option('--since <time>', 'at or after: ISO, epoch ms, or relative (-1d)', parseTimeFlag)
+    .option('--until <time>', 'before: ISO, epoch ms, or relative (-1h)', parseTimeFlag)
     .option('--node', 'node-wide instead of your tenant (platform admins)')
     .option('--limit <n>', 'entries per page (1-1000)', parseLimit, 50)
     .option('--cursor <cursor>', 'the next page, as printed by the previous one')
     .action(async (opts: AuditFlags) => {
+      const now = Date.now()
       const page = await (
         await connect(opts)
       ).get<{ items: AuditEntry[]; nextCursor: string | null }>('/api/v1/audit', {
@@ -61,6 +69,9 @@ export function addAudit(admin: Command, ctx: NodeVerbContext): void {
         actor: opts.actor,
         target: opts.target,
         outcome: opts.outcome,
+        q: opts.search,
+        from: opts.since === undefined ? undefined : resolveTime(opts.since, now),
+        to: opts.until === undefined ? undefined : resolveTime(opts.until, now),
         scope: opts.node === true ? 'node' : undefined,
         limit: opts.limit,
         cursor: opts.cursor,

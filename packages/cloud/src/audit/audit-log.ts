@@ -35,13 +35,21 @@ export type AuditVerification =
       readonly problem: string
     }
 
-/** Filters of an audit query; results come newest first, `beforeSeq` pages back. */
+/**
+ * Filters of an audit query; results come newest first, `beforeSeq` pages back. `actor`,
+ * `action` and `target` match exactly, or as a prefix when they end in `*` (`token.*`,
+ * `device:pump-*`); `q` is text found anywhere in the actor, action, target or details, in any
+ * case; `from` (inclusive) and `to` (exclusive) bound the time in epoch milliseconds.
+ */
 export interface AuditQuery {
   readonly tenantId: string | null
   readonly actor?: string
   readonly action?: string
   readonly target?: string
   readonly outcome?: AuditEvent['outcome']
+  readonly q?: string
+  readonly from?: number
+  readonly to?: number
   readonly beforeSeq?: number
   readonly limit: number
 }
@@ -120,14 +128,31 @@ export class AuditLog {
       ['target', q.target],
       ['outcome', q.outcome],
     ] as const) {
-      if (v !== undefined) {
+      if (v === undefined) continue
+      if (v.endsWith('*')) {
+        // A prefix, compared byte for byte (LIKE would fold case and need escaping).
+        const prefix = v.slice(0, -1)
+        where.push(`substr(${col}, 1, length(?)) = ?`)
+        args.push(prefix, prefix)
+      } else {
         where.push(`${col} = ?`)
         args.push(v)
       }
     }
-    if (q.beforeSeq !== undefined) {
-      where.push('seq < ?')
-      args.push(q.beforeSeq)
+    if (q.q !== undefined && q.q !== '') {
+      const like = `%${q.q.replace(/[\\%_]/g, (c) => `\\${c}`)}%`
+      const columns = ['actor', 'action', 'target', 'details']
+      where.push(`(${columns.map((c) => `${c} LIKE ? ESCAPE '\\'`).join(' OR ')})`)
+      args.push(...columns.map(() => like))
+    }
+    for (const [cond, v] of [
+      ['ts >= ?', q.from],
+      ['ts < ?', q.to],
+      ['seq < ?', q.beforeSeq],
+    ] as const) {
+      if (v === undefined) continue
+      where.push(cond)
+      args.push(v)
     }
     const rows = this.#db
       .prepare(`SELECT * FROM audit WHERE ${where.join(' AND ')} ORDER BY seq DESC LIMIT ?`)

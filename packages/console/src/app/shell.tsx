@@ -65,7 +65,7 @@ export function Shell() {
         <div class="who">
           <span class={`live-dot live-${live}`} role="status" title={`Live feed: ${live}`}>
             <span class="sr-only">Live feed: </span>
-            {live}
+            <span class="live-word">{live}</span>
           </span>
           <span>
             <span class="who-label" title={app.label}>

@@ -10,11 +10,10 @@ import { CloudError } from '../../errors.js'
 import type { Api, HttpServices } from '../api-types.js'
 import { optionalBody } from '../optional-body.js'
 import { EpochMs, IdParams, Nullable, PageOf, PageQuery } from '../schemas.js'
-import { timeOf } from './telemetry-routes.js'
+import { Time, timeOf } from '../time-params.js'
 
 const Document = Type.Record(Type.String(), Type.Unknown(), { description: 'a JSON object' })
 const Severity = Type.Enum(alarmSeverities)
-const Time = Type.String({ maxLength: 40, description: 'epoch milliseconds, or an RFC 3339 time' })
 
 export const AlarmSchema = Type.Object(
   {

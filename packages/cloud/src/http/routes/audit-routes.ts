@@ -2,6 +2,7 @@ import Type from 'typebox'
 import { requirePermission } from '../../accounts/roles.js'
 import type { Api, HttpServices } from '../api-types.js'
 import { Nullable } from '../schemas.js'
+import { Time, timeOf } from '../time-params.js'
 
 const Outcome = Type.Union([Type.Literal('ok'), Type.Literal('denied'), Type.Literal('failed')])
 const AuditEntry = Type.Object({
@@ -27,10 +28,24 @@ export function registerAuditRoutes(app: Api, s: HttpServices): void {
         summary:
           'Audit entries of your tenant, newest first (platform admins: node-wide with scope=node)',
         querystring: Type.Object({
-          actor: Type.Optional(Type.String({ maxLength: 300 })),
-          action: Type.Optional(Type.String({ maxLength: 100 })),
-          target: Type.Optional(Type.String({ maxLength: 600 })),
+          actor: Type.Optional(
+            Type.String({ maxLength: 300, description: 'exact, or a prefix ending in *' }),
+          ),
+          action: Type.Optional(
+            Type.String({ maxLength: 100, description: 'exact, or a prefix ending in *: token.*' }),
+          ),
+          target: Type.Optional(
+            Type.String({ maxLength: 600, description: 'exact, or a prefix ending in *' }),
+          ),
           outcome: Type.Optional(Outcome),
+          q: Type.Optional(
+            Type.String({
+              maxLength: 200,
+              description: 'text anywhere in the actor, action, target or details, in any case',
+            }),
+          ),
+          from: Type.Optional(Time),
+          to: Type.Optional(Time),
           scope: Type.Optional(Type.Union([Type.Literal('tenant'), Type.Literal('node')])),
           limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000 })),
           cursor: Type.Optional(
@@ -57,6 +72,9 @@ export function registerAuditRoutes(app: Api, s: HttpServices): void {
         ...(q.action === undefined ? {} : { action: q.action }),
         ...(q.target === undefined ? {} : { target: q.target }),
         ...(q.outcome === undefined ? {} : { outcome: q.outcome }),
+        ...(q.q === undefined ? {} : { q: q.q }),
+        ...(q.from === undefined ? {} : { from: timeOf(q.from, 'from') }),
+        ...(q.to === undefined ? {} : { to: timeOf(q.to, 'to') }),
         ...(q.cursor === undefined ? {} : { beforeSeq: Number(q.cursor) }),
         limit,
       })

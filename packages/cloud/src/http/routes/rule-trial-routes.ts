@@ -7,7 +7,7 @@ import { fillHiddenSecrets } from '../../rules/rule-secrets.js'
 import { compileDefinition } from '../../rules/rule-validation.js'
 import type { Api, HttpServices } from '../api-types.js'
 import { DryRunBody, DryRunReportSchema, ReplayBody } from './rule-schemas.js'
-import { timeOf } from './telemetry-routes.js'
+import { timeOf } from '../time-params.js'
 
 const tags = ['rules']
 

@@ -6,8 +6,8 @@ import { CloudError } from '../../errors.js'
 import { parseLabelQuery } from '../../registry/label-query.js'
 import type { Api, HttpServices, WithHeaders } from '../api-types.js'
 import { Nullable } from '../schemas.js'
+import { Time, timeOf } from '../time-params.js'
 
-const Time = Type.String({ maxLength: 40, description: 'epoch milliseconds, or an RFC 3339 time' })
 const SelectorQuery = {
   device: Type.Optional(
     Type.String({ maxLength: 4096, description: 'a device id, or several joined by commas' }),
@@ -259,20 +259,6 @@ function tagMatcher(t: ReturnType<typeof parseLabelQuery>[number]): TagMatcher {
     case 'lacks':
       return { name: t.key, op: 'absent' }
   }
-}
-
-/** Epoch ms, or an RFC 3339 time. */
-export function timeOf(text: string, field: string): number {
-  if (/^-?\d{1,16}$/.test(text)) return Number(text)
-  const ms = /^\d{4}-\d{2}-\d{2}T/.test(text) ? Date.parse(text) : Number.NaN
-  if (Number.isNaN(ms)) {
-    throw new CloudError(
-      'CLOUD_INVALID',
-      `${field}: ${JSON.stringify(text.slice(0, 40))} is not epoch milliseconds or an RFC 3339 time`,
-      { details: { field } },
-    )
-  }
-  return ms
 }
 
 /** `500ms`, `10s`, `5m`, `1h`, `1d`, or plain milliseconds. */

@@ -6,9 +6,8 @@ import { defaultTwinLimits, tooLarge } from '../../twins/twin-limits.js'
 import type { Api, HttpServices } from '../api-types.js'
 import { sendProblem } from '../problem.js'
 import { EpochMs, IdParams, Nullable, PageOf, PageQuery } from '../schemas.js'
-import { timeOf } from './telemetry-routes.js'
+import { Time, timeOf } from '../time-params.js'
 
-const Time = Type.String({ maxLength: 40, description: 'epoch milliseconds, or an RFC 3339 time' })
 const Document = Type.Record(Type.String(), Type.Unknown(), { description: 'a JSON object' })
 const Side = Type.Union([Type.Literal('desired'), Type.Literal('reported')])
 /** A merge patch as devices accept it: top-level names follow the protocol's name rule. */

@@ -11,12 +11,40 @@ const pageSize = 100
 const outcomes: readonly AuditOutcome[] = ['ok', 'denied', 'failed']
 
 interface AuditFilters {
+  readonly q: string
   readonly actor: string
   readonly action: string
   readonly target: string
   readonly outcome: AuditOutcome | ''
+  /** `datetime-local` values, in the browser's time zone; empty for no bound. */
+  readonly from: string
+  readonly to: string
 }
-const noFilters: AuditFilters = { actor: '', action: '', target: '', outcome: '' }
+type TextFilter = 'q' | 'actor' | 'action' | 'target'
+const noFilters: AuditFilters = {
+  q: '',
+  actor: '',
+  action: '',
+  target: '',
+  outcome: '',
+  from: '',
+  to: '',
+}
+
+/** The query of the audit API for the applied filters: empty ones left out. */
+function auditQuery(f: AuditFilters): Record<string, string | undefined> {
+  const text = (v: string) => (v.trim() === '' ? undefined : v.trim())
+  const time = (v: string) => (v === '' ? undefined : new Date(v).toISOString())
+  return {
+    q: text(f.q),
+    actor: text(f.actor),
+    action: text(f.action),
+    target: text(f.target),
+    outcome: f.outcome === '' ? undefined : f.outcome,
+    from: time(f.from),
+    to: time(f.to),
+  }
+}
 
 const auditColumns: readonly Column<AuditEntry>[] = [
   { key: 'seq', label: '#', sortValue: (e) => e.seq, render: (e) => e.seq },
@@ -97,15 +125,16 @@ function ChainStatus() {
 }
 
 /**
- * The audit log of the tenant, newest first, a page at a time, searched by actor, action,
- * target and outcome (exact values, as the node stores them), under the chain's verification.
+ * The audit log of the tenant, newest first, a page at a time, searched by text anywhere, by
+ * actor, action and target (exact, or a prefix ending in `*`), outcome and time range, under the
+ * chain's verification.
  */
 export function AuditPage() {
   const { api } = useApp()
   const [draft, setDraft] = useState<AuditFilters>(noFilters)
   const [applied, setApplied] = useState<AuditFilters>(noFilters)
-  const field = (key: 'actor' | 'action' | 'target', label: string, placeholder: string) => (
-    <label class={key === 'target' ? 'grow' : ''}>
+  const field = (key: TextFilter, label: string, placeholder: string) => (
+    <label class={key === 'target' || key === 'q' ? 'grow' : ''}>
       {label}
       <input
         value={draft[key]}
@@ -125,17 +154,13 @@ export function AuditPage() {
         aria-label="Search the audit log"
         onSubmit={(e) => {
           e.preventDefault()
-          setApplied({
-            actor: draft.actor.trim(),
-            action: draft.action.trim(),
-            target: draft.target.trim(),
-            outcome: draft.outcome,
-          })
+          setApplied(draft)
         }}
       >
-        {field('actor', 'Actor', 'user:…, token:…, device:…')}
-        {field('action', 'Action', 'rule.update')}
-        {field('target', 'Target', 'device:pump-7, rule:pump-overheat')}
+        {field('q', 'Text', 'anywhere in an entry: pump-7, stolen')}
+        {field('actor', 'Actor', 'user:…, token:*, device:…')}
+        {field('action', 'Action', 'rule.update, token.*')}
+        {field('target', 'Target', 'device:pump-7, rule:*')}
         <label>
           Outcome
           <select
@@ -152,6 +177,22 @@ export function AuditPage() {
             ))}
           </select>
         </label>
+        <label>
+          From
+          <input
+            type="datetime-local"
+            value={draft.from}
+            onInput={(e) => setDraft({ ...draft, from: e.currentTarget.value })}
+          />
+        </label>
+        <label>
+          Until
+          <input
+            type="datetime-local"
+            value={draft.to}
+            onInput={(e) => setDraft({ ...draft, to: e.currentTarget.value })}
+          />
+        </label>
         <button type="submit">Search</button>
       </form>
       <DataTable<AuditEntry>
@@ -159,11 +200,11 @@ export function AuditPage() {
         columns={auditColumns}
         rowKey={(e) => String(e.seq)}
         empty="No entries match."
-        resetOn={[applied.actor, applied.action, applied.target, applied.outcome]}
+        resetOn={Object.values(applied)}
         fetchPage={(cursor, signal) =>
           api.get<Page<AuditEntry>>(
             '/api/v1/audit',
-            { ...applied, limit: pageSize, cursor },
+            { ...auditQuery(applied), limit: pageSize, cursor },
             signal,
           )
         }
