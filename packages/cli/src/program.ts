@@ -7,7 +7,7 @@ import {
   type CheckRequest,
 } from './commands/protocol-check.js'
 import { startBroker } from './commands/broker.js'
-import { up } from './commands/up.js'
+import { parseKeepDays, up } from './commands/up.js'
 import { waitForShutdownSignal } from './commands/wait-for-signal.js'
 import { runPasswd } from './commands/broker-passwd.js'
 import { addData } from './commands/data-command.js'
@@ -130,6 +130,11 @@ function addUp(parent: Command, out: Output): void {
       8883,
     )
     .option('--http-port <n>', 'HTTP API and console port', parsePort, 8080)
+    .option(
+      '--keep-cleared-alarms <days>',
+      'days a cleared alarm is kept with its history, or forever (default 365)',
+      parseKeepDays,
+    )
     .addOption(
       new Option('--log-level <level>', 'log level on stderr')
         .choices(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
@@ -143,6 +148,7 @@ function addUp(parent: Command, out: Output): void {
         mqttsPort: number
         httpPort: number
         logLevel: string
+        keepClearedAlarms?: number
         json?: boolean
       }) => {
         // Listen before starting: a signal during start-up then stops the node once it is up,

@@ -89,7 +89,7 @@ describe('strata up', () => {
 
     assert.equal(await stop(first.child, 'SIGTERM'), 0)
     // A restart before setup voids the old token and prints a new one.
-    const again = await up(data)
+    const again = await up(data, ['--keep-cleared-alarms', '90'])
     assert.notEqual(again.info.setupToken, first.info.setupToken)
     assert.equal(await stop(again.child, 'SIGINT'), 0)
   })
@@ -120,6 +120,21 @@ describe('strata up', () => {
       assert.match(r.stderr, /--mqtt-port/)
     } finally {
       holder.close()
+    }
+  })
+
+  it('refuses a retention for cleared alarms that is not whole days or forever', () => {
+    for (const bad of ['0', '1.5', 'a year']) {
+      const r = spawnSync(
+        process.execPath,
+        [bin, 'up', '--data', join(dir, 'node-3'), '--keep-cleared-alarms', bad],
+        { encoding: 'utf8', timeout: 30_000 },
+      )
+      assert.equal(r.status, 2, r.stderr)
+      assert.match(
+        r.stderr,
+        /--keep-cleared-alarms.*expected a number of days from 1 to 36500, or forever/,
+      )
     }
   })
 })

@@ -2,6 +2,7 @@ import { startNode, type StrataNode } from '@strata/cloud'
 import { resolve } from 'node:path'
 import pino from 'pino'
 import type { Output } from '../output.js'
+import { intOption } from './int-option.js'
 
 export interface UpOptions {
   readonly data: string
@@ -10,7 +11,17 @@ export interface UpOptions {
   readonly mqttsPort: number
   readonly httpPort: number
   readonly logLevel: string
+  /** Days a cleared alarm is kept; Infinity keeps every one (default: the node's, a year). */
+  readonly keepClearedAlarms?: number
   readonly json?: boolean
+}
+
+const dayMs = 24 * 3_600_000
+const wholeDays = intOption(1, 36_500, 'expected a number of days from 1 to 36500, or forever')
+
+/** `--keep-cleared-alarms`: whole days, or `forever`. */
+export function parseKeepDays(value: string): number {
+  return value.trim() === 'forever' ? Number.POSITIVE_INFINITY : wholeDays(value)
 }
 
 /**
@@ -26,6 +37,9 @@ export async function up(options: UpOptions, out: Output): Promise<StrataNode> {
     mqttsPort: options.mqttsPort,
     httpPort: options.httpPort,
     logger: pino({ level: options.logLevel, base: { component: 'node' } }, pino.destination(2)),
+    ...(options.keepClearedAlarms === undefined
+      ? {}
+      : { alarms: { keepClearedMs: options.keepClearedAlarms * dayMs } }),
     ...(process.env['STRATA_CA_PASSPHRASE'] === undefined
       ? {}
       : { caPassphrase: process.env['STRATA_CA_PASSPHRASE'] }),

@@ -79,6 +79,32 @@ export class AlarmStore {
     this.#db = db
   }
 
+  /**
+   * Removes up to `limit` alarms cleared before `before`, with their history and comments, in
+   * one transaction; returns how many per tenant. Open alarms are never touched.
+   */
+  deleteClearedBefore(before: number, limit: number): Map<string, number> {
+    return this.#db.transaction(() => {
+      const rows = this.#db
+        .prepare(
+          `SELECT id, tenant_id FROM alarms
+           WHERE status = 'cleared' AND cleared_at < ? ORDER BY cleared_at LIMIT ?`,
+        )
+        .all(before, limit) as { id: string; tenant_id: string }[]
+      const perTenant = new Map<string, number>()
+      const events = this.#db.prepare('DELETE FROM alarm_events WHERE alarm_id = ?')
+      const comments = this.#db.prepare('DELETE FROM alarm_comments WHERE alarm_id = ?')
+      const alarm = this.#db.prepare('DELETE FROM alarms WHERE id = ?')
+      for (const row of rows) {
+        events.run(row.id)
+        comments.run(row.id)
+        alarm.run(row.id)
+        perTenant.set(row.tenant_id, (perTenant.get(row.tenant_id) ?? 0) + 1)
+      }
+      return perTenant
+    })()
+  }
+
   insert(a: NewAlarmRow): void {
     this.#db
       .prepare(

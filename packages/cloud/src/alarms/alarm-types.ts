@@ -153,6 +153,13 @@ export interface AlarmOptions {
    * much of `count` and `lastRaisedAt`, never an alarm or a change of status or severity.
    */
   readonly repeatFlushMs: number
+  /**
+   * How long a cleared alarm is kept, with its history and comments, counted from when it was
+   * cleared (default 365 days); `Infinity` keeps every one. Open alarms are never removed.
+   */
+  readonly keepClearedMs: number
+  /** How often cleared alarms past `keepClearedMs` are removed (default hourly, and at start). */
+  readonly purgeIntervalMs: number
 }
 
 export const defaultAlarmOptions: AlarmOptions = {
@@ -163,4 +170,6 @@ export const defaultAlarmOptions: AlarmOptions = {
   maxCommentsPerAlarm: 1000,
   maxOpenPerTenant: 100_000,
   repeatFlushMs: 1000,
+  keepClearedMs: 365 * 24 * 3_600_000,
+  purgeIntervalMs: 3_600_000,
 }

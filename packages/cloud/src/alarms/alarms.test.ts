@@ -496,3 +496,36 @@ test('repeat raises are held in memory, then written by the timer, before a chan
     ['raised', { severity: 'info' }],
   ])
 })
+
+test('cleared alarms are removed with their history and comments once past their retention; open ones stay', async (t) => {
+  const { alarms, db, tick } = setup(t)
+  const day = 24 * 3_600_000
+  const raise = (deviceId: string, type: string) =>
+    alarms.raise({ tenantId: 't', deviceId, type, severity: 'error', source: rule, at: 0 }).alarm
+  const old = raise('d1', 'overheat')
+  alarms.comment(admin, old.id, 'valve replaced')
+  alarms.clearByUser(admin, old.id, 'fixed')
+  const stillOpen = raise('d2', 'leak')
+  tick(364 * day)
+  const recent = raise('d1', 'overheat')
+  alarms.clearByUser(admin, recent.id)
+  assert.equal(await alarms.purgeCleared(), 0, 'nothing is a year old yet')
+  tick(2 * day)
+
+  assert.equal(await alarms.purgeCleared(), 1)
+  assert.throws(() => alarms.get(admin, old.id), { code: 'CLOUD_NOT_FOUND' })
+  const left = (table: string) =>
+    db.prepare(`SELECT COUNT(*) FROM ${table} WHERE alarm_id = ?`).pluck().get(old.id)
+  assert.equal(left('alarm_events'), 0)
+  assert.equal(left('alarm_comments'), 0)
+  assert.equal(alarms.get(admin, stillOpen.id).status, 'active')
+  assert.equal(alarms.get(admin, recent.id).status, 'cleared')
+  const audit = new AuditLog(db, Date.now).query({
+    tenantId: 't',
+    action: 'alarm.purge',
+    limit: 10,
+  })
+  assert.equal(audit.length, 1)
+  assert.equal(audit[0]?.details['count'], 1)
+  assert.equal(await alarms.purgeCleared(), 0, 'a second sweep finds nothing more')
+})

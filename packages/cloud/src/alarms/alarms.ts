@@ -45,6 +45,9 @@ export interface ManualAlarm {
   readonly details?: JsonObject
 }
 
+/** Cleared alarms removed per transaction by the retention sweep. */
+const purgeBatch = 1000
+
 /**
  * Alarms of devices, deduplicated per tenant, device and type: at most one open (active or
  * acknowledged) alarm per key, which a repeat raise updates (count, last raise, severity,
@@ -71,6 +74,9 @@ export class Alarms {
   readonly #index: OpenAlarmIndex
   readonly #listeners: AlarmChangeListener[] = []
   readonly #repeats: RepeatBuffer
+  readonly #log: Logger | undefined
+  #purgeTimer: NodeJS.Timeout | undefined
+  #purgeSoon: NodeJS.Immediate | undefined
 
   constructor(
     deps: {
@@ -94,6 +100,51 @@ export class Alarms {
       flushMs: this.options.repeatFlushMs,
       log: deps.log,
     })
+    this.#log = deps.log
+    if (Number.isFinite(this.options.keepClearedMs)) {
+      const purge = () => {
+        this.purgeCleared().catch((err: unknown) => {
+          this.#log?.error({ err }, 'removing old cleared alarms failed')
+        })
+      }
+      this.#purgeTimer = setInterval(purge, this.options.purgeIntervalMs)
+      this.#purgeTimer.unref()
+      this.#purgeSoon = setImmediate(purge)
+    }
+  }
+
+  /**
+   * Removes the alarms cleared longer than `keepClearedMs` ago, with their history and comments,
+   * a thousand per transaction; one audit entry per tenant says how many. Returns the count.
+   */
+  async purgeCleared(): Promise<number> {
+    const before = this.#clock() - this.options.keepClearedMs
+    const perTenant = new Map<string, number>()
+    for (;;) {
+      const batch = this.store.deleteClearedBefore(before, purgeBatch)
+      let removed = 0
+      for (const [tenantId, n] of batch) {
+        perTenant.set(tenantId, (perTenant.get(tenantId) ?? 0) + n)
+        removed += n
+      }
+      if (removed < purgeBatch) break
+      await new Promise((resolve) => setImmediate(resolve))
+    }
+    let total = 0
+    for (const [tenantId, count] of perTenant) {
+      total += count
+      this.#audit.append({
+        tenantId,
+        actor: 'node',
+        action: 'alarm.purge',
+        target: 'alarms',
+        outcome: 'ok',
+        details: { count, clearedBefore: before },
+      })
+    }
+    if (total > 0)
+      this.#log?.info({ removed: total, clearedBefore: before }, 'removed old cleared alarms')
+    return total
   }
 
   /** Registers a listener told of every change (raise, repeat, escalation, ack, clear, comment). */
@@ -359,6 +410,8 @@ export class Alarms {
 
   /** Writes the repeat raises held in memory and stops the flush timer. Idempotent. */
   close(): Promise<void> {
+    clearInterval(this.#purgeTimer)
+    clearImmediate(this.#purgeSoon)
     this.#repeats.close()
     return Promise.resolve()
   }

@@ -293,4 +293,7 @@ export const migrations: readonly string[] = [
   CREATE INDEX presence_events_by_device ON presence_events(device_id, seq);
   ALTER TABLE presence ADD COLUMN history_count INTEGER NOT NULL DEFAULT 0;
   `,
+  /* 8: cleared alarms found by age, for their retention (packages/cloud/src/alarms) */ `
+  CREATE INDEX alarms_cleared ON alarms(cleared_at) WHERE status = 'cleared';
+  `,
 ]

@@ -45,6 +45,7 @@ import { CommandDispatch } from '../commands/command-dispatch.js'
 import { CommandJobs } from '../commands/command-jobs.js'
 import { commandResponseHandler } from '../commands/command-messages.js'
 import { DeviceCommands } from '../commands/device-commands.js'
+import type { AlarmOptions } from '../alarms/alarm-types.js'
 import { Alarms } from '../alarms/alarms.js'
 import { deviceRefusal } from '../twins/device-refusal.js'
 import { DeviceSubscriptions } from '../twins/device-subscriptions.js'
@@ -75,6 +76,8 @@ export interface NodeOptions {
    * also decides which targets a rule may be saved with.
    */
   readonly delivery?: Partial<OutboxOptions>
+  /** Limits of alarms, and how long cleared ones are kept (`keepClearedMs`, default a year). */
+  readonly alarms?: Partial<AlarmOptions>
   readonly logger?: Logger
   readonly clock?: () => number
 }
@@ -187,7 +190,10 @@ export async function startNode(options: NodeOptions): Promise<StrataNode> {
       policy: { allowPrivateNetworks: options.delivery?.allowPrivateNetworks ?? false },
       log,
     })
-    const alarms = new Alarms({ db, audit, clock, lookup, log: log.child({ component: 'alarms' }) })
+    const alarms = new Alarms(
+      { db, audit, clock, lookup, log: log.child({ component: 'alarms' }) },
+      options.alarms,
+    )
     // Writes repeat raises held in memory; closed after the rules and the broker, before the db.
     closers.push(() => alarms.close())
     alarms.onChange((change) => hub.publishAlarm(change))
