@@ -97,3 +97,39 @@ test('a missing exchange fails the attempt; created later, the message goes thro
   await waitFor(() => received.length === 1, 'the message')
   assert.deepEqual(received, ['"late"'])
 })
+
+test('connects to the address its policy checked: the broker name is looked up once, by the checking resolver', async (t) => {
+  const { url, exchange, received } = await exchangeWithQueue(t, '#')
+  const broker = new URL(url)
+  const asked: string[] = []
+  const outbox = outboxFor(
+    t,
+    { allowPrivateNetworks: true },
+    {
+      resolve: (host) => {
+        asked.push(host)
+        return Promise.resolve([broker.hostname === 'localhost' ? '127.0.0.1' : broker.hostname])
+      },
+    },
+  )
+  // A name no real DNS knows: the message arrives only if the socket used this resolver.
+  const named = new URL(url)
+  named.hostname = 'broker.rebind.invalid'
+  const target: AmqpTarget = { type: 'amqp', url: named.toString(), exchange, routingKey: 'k' }
+  outbox.enqueue({ target, message: { n: 1 } })
+  await waitFor(() => received.length === 1, 'the message')
+  assert.deepEqual(asked, ['broker.rebind.invalid'])
+
+  // The same resolver answering with a private address is refused under the strict policy.
+  const strict = outboxFor(
+    t,
+    { allowPrivateNetworks: false },
+    { resolve: () => Promise.resolve(['10.9.8.7']) },
+  )
+  strict.enqueue({ target, message: { n: 2 } })
+  const [dead] = await waitFor(() => {
+    const list = strict.listDeadLetters()
+    return list.length > 0 && list
+  }, 'the dead letter')
+  assert.equal(dead?.lastError.code, 'CLOUD_DELIVERY_ADDRESS_FORBIDDEN')
+})

@@ -160,3 +160,26 @@ test('a target that resolves to a private address is refused at delivery too', a
   assert.match(dead.lastError.message, /not a public address/)
   assert.equal(receiver.calls.length, 0)
 })
+
+test('the address checked is the address connected to: one lookup per connection, by the checking resolver', async (t) => {
+  const receiver = await startReceiver(t)
+  const asked: string[] = []
+  // A name no real DNS knows: the call arrives only if the socket used this resolver's answer.
+  const outbox = outboxFor(
+    t,
+    { allowPrivateNetworks: true },
+    {
+      resolve: (host) => {
+        asked.push(host)
+        return Promise.resolve(['127.0.0.1'])
+      },
+    },
+  )
+  outbox.enqueue({
+    target: webhook(receiver.url.replace('127.0.0.1', 'hooks.rebind.invalid')),
+    message: { n: 1 },
+  })
+  const call = await waitFor(() => receiver.calls[0], 'the webhook call')
+  assert.match(String(call.headers['host']), /^hooks\.rebind\.invalid:\d+$/)
+  assert.deepEqual(asked, ['hooks.rebind.invalid'])
+})

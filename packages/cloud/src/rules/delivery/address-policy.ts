@@ -131,19 +131,71 @@ export async function assertHostAllowed(
 ): Promise<void> {
   if (policy.allowPrivateNetworks) return
   const bare = host.startsWith('[') ? host.slice(1, -1) : host
-  let addresses: readonly string[]
-  if (isIP(bare) !== 0) addresses = [bare]
-  else {
-    try {
-      addresses = await resolve(bare)
-    } catch (err) {
-      throw new CloudError('CLOUD_DELIVERY_FAILED', `cannot resolve ${host}`, {
-        retryable: true,
-        cause: err,
-        hint: 'Check the host name; the delivery is retried.',
+  const addresses = isIP(bare) !== 0 ? [bare] : await resolveOrFail(bare, resolve)
+  assertAllPublic(host, addresses)
+}
+
+/**
+ * A `lookup` for `net.connect` / `http.request` that resolves with `resolve` and refuses a name
+ * with any non-public answer, so that the address checked is the address connected to: a DNS
+ * answer that changes between a check and the connection (DNS rebinding) cannot slip through.
+ * The socket then fails with the `CLOUD_DELIVERY_ADDRESS_FORBIDDEN` or `CLOUD_DELIVERY_FAILED`
+ * that {@link assertHostAllowed} would throw. IP literals never reach a lookup: check those
+ * with `assertHostAllowed`.
+ */
+export function checkedLookup(policy: AddressPolicy, resolve: ResolveHost = resolveWithDns) {
+  return (
+    hostname: string,
+    options: { readonly all?: boolean | undefined; readonly family?: number | string | undefined },
+    callback: (
+      err: Error | null,
+      address: string | { address: string; family: number }[],
+      family?: number,
+    ) => void,
+  ): void => {
+    resolveOrFail(hostname, resolve)
+      .then((found) => {
+        if (!policy.allowPrivateNetworks) assertAllPublic(hostname, found)
+        const wanted = options.family === 4 || options.family === 6 ? options.family : 0
+        const addresses = found
+          .map((address) => ({ address, family: isIP(address) }))
+          .filter((a) => a.family !== 0 && (wanted === 0 || a.family === wanted))
+        const first = addresses[0]
+        if (first === undefined) throw new Error(`${hostname} has no IPv${String(wanted)} address`)
+        if (options.all === true) callback(null, addresses)
+        else callback(null, first.address, first.family)
       })
-    }
+      .catch((err: unknown) => {
+        callback(err instanceof Error ? err : new Error(String(err)), '')
+      })
   }
+}
+
+/**
+ * The address refusal inside a connection error, when a {@link checkedLookup} refused the
+ * connection: clients hand the lookup's error on as is or as the `cause` of their own.
+ */
+export function addressRefusalIn(err: unknown): CloudError | undefined {
+  for (let e = err, depth = 0; e !== undefined && e !== null && depth < 3; depth++) {
+    if (e instanceof CloudError && e.code === 'CLOUD_DELIVERY_ADDRESS_FORBIDDEN') return e
+    e = (e as { cause?: unknown }).cause
+  }
+  return undefined
+}
+
+async function resolveOrFail(host: string, resolve: ResolveHost): Promise<readonly string[]> {
+  try {
+    return await resolve(host)
+  } catch (err) {
+    throw new CloudError('CLOUD_DELIVERY_FAILED', `cannot resolve ${host}`, {
+      retryable: true,
+      cause: err,
+      hint: 'Check the host name; the delivery is retried.',
+    })
+  }
+}
+
+function assertAllPublic(host: string, addresses: readonly string[]): void {
   const refused = addresses.find((a) => !isPublicAddress(a))
   if (addresses.length === 0 || refused !== undefined) {
     throw new CloudError(

@@ -1,6 +1,13 @@
 import { connect, type ChannelModel, type ConfirmChannel, type Message } from 'amqplib'
 import type { Logger } from 'pino'
-import { assertHostAllowed, type AddressPolicy, type ResolveHost } from './address-policy.js'
+import { isIP } from 'node:net'
+import {
+  addressRefusalIn,
+  assertHostAllowed,
+  checkedLookup,
+  type AddressPolicy,
+  type ResolveHost,
+} from './address-policy.js'
 import { deliveryFailed, describeError, raceAbort } from './delivery-failure.js'
 import type { Delivery, DeliverySender } from './delivery-sender.js'
 import type { AmqpTarget } from './delivery-target.js'
@@ -49,6 +56,8 @@ export function createAmqpSender(
   options: AmqpSenderOptions,
 ): DeliverySender<AmqpTarget> {
   const links = new Map<string, Promise<AmqpLink>>()
+  // Every connection resolves its broker through the policy check (see openLink).
+  const lookup = checkedLookup(deps.policy, deps.resolve)
   let closed = false
   let closing: Promise<void> | undefined
 
@@ -66,11 +75,16 @@ export function createAmqpSender(
 
   async function openLink(url: string): Promise<AmqpLink> {
     const where = new URL(url)
-    await assertHostAllowed(where.hostname, deps.policy, deps.resolve)
+    // A name is resolved and checked by the socket's own lookup (the address checked is the
+    // one connected to); an IP literal is never looked up, so it is checked here.
+    const bare = where.hostname.startsWith('[') ? where.hostname.slice(1, -1) : where.hostname
+    if (isIP(bare) !== 0) await assertHostAllowed(bare, deps.policy, deps.resolve)
     let model: ChannelModel
     try {
-      model = await connect(url, { timeout: options.connectTimeoutMs })
+      model = await connect(url, { timeout: options.connectTimeoutMs, lookup })
     } catch (err) {
+      const refusal = addressRefusalIn(err)
+      if (refusal !== undefined) throw refusal
       throw deliveryFailed(`cannot connect to AMQP broker ${where.host}: ${describeError(err)}`, {
         retryable: true,
         cause: err,

@@ -1,4 +1,15 @@
-import { assertHostAllowed, type AddressPolicy, type ResolveHost } from './address-policy.js'
+import type { IncomingHttpHeaders } from 'node:http'
+import { request as httpRequest } from 'node:http'
+import { request as httpsRequest } from 'node:https'
+import { isIP } from 'node:net'
+import {
+  addressRefusalIn,
+  assertHostAllowed,
+  checkedLookup,
+  type AddressPolicy,
+  type ResolveHost,
+} from './address-policy.js'
+import { CloudError } from '../../errors.js'
 import { deliveryFailed, describeError } from './delivery-failure.js'
 import type { Delivery, DeliverySender } from './delivery-sender.js'
 import { defaultWebhookTimeoutMs, type WebhookTarget } from './delivery-target.js'
@@ -17,49 +28,52 @@ const userAgent = 'Strata-Webhook/1'
  * POSTs each message as JSON, signed (`X-Strata-Delivery`, `X-Strata-Timestamp`,
  * `X-Strata-Signature`). 2xx is done; 408, 429, 5xx, timeouts and network errors are retried
  * (honouring `Retry-After`); any other status, a redirect included (none is followed), is
- * permanent. The host is resolved and checked against the address policy before every call.
+ * permanent. The host is resolved once per connection, by the socket's own lookup, and each
+ * address checked against the address policy there: the address checked is the one connected to.
  *
  * @example
  * const sender = createWebhookSender({ policy: { allowPrivateNetworks: false }, clock: Date.now })
  */
 export function createWebhookSender(deps: WebhookSenderDeps): DeliverySender<WebhookTarget> {
+  // Checked again at every connection and not only when the rule was saved: DNS answers change.
+  const lookup = checkedLookup(deps.policy, deps.resolve)
   return {
     async send(delivery: Delivery<WebhookTarget>, signal: AbortSignal): Promise<void> {
       const { target, body, id } = delivery
       const url = new URL(target.url)
-      // Checked here and not only when the rule was saved: DNS answers change. A resolver
-      // that answers differently to fetch's own lookup a moment later is not caught (see docs).
-      await assertHostAllowed(url.hostname, deps.policy, deps.resolve)
+      // An IP literal is never looked up: check it here.
+      const bare = url.hostname.startsWith('[') ? url.hostname.slice(1, -1) : url.hostname
+      if (isIP(bare) !== 0) await assertHostAllowed(bare, deps.policy, deps.resolve)
       const timestampS = Math.floor(deps.clock() / 1000)
       const timeoutMs = target.timeoutMs ?? defaultWebhookTimeoutMs
-      let response: Response
+      const headers: Record<string, string> = {}
+      for (const [name, value] of Object.entries(target.headers ?? {})) {
+        headers[name.toLowerCase()] = value
+      }
+      Object.assign(headers, {
+        'content-type': 'application/json',
+        'content-length': String(Buffer.byteLength(body)),
+        'user-agent': userAgent,
+        'x-strata-delivery': id,
+        'x-strata-attempt': String(delivery.attempt),
+        'x-strata-timestamp': String(timestampS),
+        'x-strata-signature': webhookSignature(target.secret, timestampS, body),
+      })
+      const timeout = AbortSignal.timeout(timeoutMs)
+      let response: { status: number; headers: IncomingHttpHeaders }
       try {
-        response = await fetch(url, {
-          method: 'POST',
-          body,
-          redirect: 'manual',
-          signal: AbortSignal.any([signal, AbortSignal.timeout(timeoutMs)]),
-          headers: {
-            ...target.headers,
-            'content-type': 'application/json',
-            'user-agent': userAgent,
-            'x-strata-delivery': id,
-            'x-strata-attempt': String(delivery.attempt),
-            'x-strata-timestamp': String(timestampS),
-            'x-strata-signature': webhookSignature(target.secret, timestampS, body),
-          },
-        })
+        response = await post(url, headers, body, lookup, AbortSignal.any([signal, timeout]))
       } catch (err) {
-        const timedOut = (err as { name?: unknown }).name === 'TimeoutError' && !signal.aborted
+        const refusal = addressRefusalIn(err)
+        if (refusal !== undefined) throw refusal
+        const timedOut = timeout.aborted && !signal.aborted
         throw deliveryFailed(
           timedOut
             ? `POST ${url.origin}${url.pathname} got no answer within ${String(timeoutMs)} ms`
             : `POST ${url.origin}${url.pathname} failed: ${describeError(err)}`,
-          { retryable: true, cause: err },
+          { retryable: !(err instanceof CloudError) || err.retryable, cause: err },
         )
       }
-      // The body is not read: drop it so the connection can be reused or closed.
-      await response.body?.cancel().catch(() => undefined)
       const { status } = response
       if (status >= 200 && status < 300) return
       const where = `POST ${url.origin}${url.pathname}`
@@ -74,12 +88,40 @@ export function createWebhookSender(deps: WebhookSenderDeps): DeliverySender<Web
         retryable,
         status,
         retryAfterMs: retryable
-          ? parseRetryAfter(response.headers.get('retry-after'), deps.clock())
+          ? parseRetryAfter(headerOf(response.headers, 'retry-after'), deps.clock())
           : undefined,
       })
     },
     close: () => Promise.resolve(),
   }
+}
+
+/**
+ * One POST with `node:http(s)`, whose `lookup` hook fetch does not offer; resolves with the
+ * status and headers once they arrive. The answer's body is not read, only drained.
+ */
+function post(
+  url: URL,
+  headers: Record<string, string>,
+  body: string,
+  lookup: ReturnType<typeof checkedLookup>,
+  signal: AbortSignal,
+): Promise<{ status: number; headers: IncomingHttpHeaders }> {
+  const request = url.protocol === 'https:' ? httpsRequest : httpRequest
+  return new Promise((resolve, reject) => {
+    const req = request(url, { method: 'POST', headers, lookup, signal }, (res) => {
+      res.resume()
+      res.on('error', () => undefined)
+      resolve({ status: res.statusCode ?? 0, headers: res.headers })
+    })
+    req.on('error', reject)
+    req.end(body)
+  })
+}
+
+function headerOf(headers: IncomingHttpHeaders, name: string): string | null {
+  const value = headers[name]
+  return Array.isArray(value) ? (value[0] ?? null) : (value ?? null)
 }
 
 /**
