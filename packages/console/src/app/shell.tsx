@@ -64,8 +64,10 @@ export function Shell() {
         </nav>
         <div class="who">
           <span class={`live-dot live-${live}`} role="status" title={`Live feed: ${live}`}>
-            <span class="sr-only">Live feed: </span>
-            <span class="live-word">{live}</span>
+            <span class="sr-only">Live feed: {live}</span>
+            <span class="live-word" aria-hidden="true">
+              {live}
+            </span>
           </span>
           <span>
             <span class="who-label" title={app.label}>

@@ -144,6 +144,16 @@ export function AuditPage() {
       />
     </label>
   )
+  const timeField = (key: 'from' | 'to', label: string) => (
+    <label>
+      {label}
+      <input
+        type="datetime-local"
+        value={draft[key]}
+        onInput={(e) => setDraft({ ...draft, [key]: e.currentTarget.value })}
+      />
+    </label>
+  )
   return (
     <>
       <PageHeader title="Audit log" />
@@ -177,22 +187,8 @@ export function AuditPage() {
             ))}
           </select>
         </label>
-        <label>
-          From
-          <input
-            type="datetime-local"
-            value={draft.from}
-            onInput={(e) => setDraft({ ...draft, from: e.currentTarget.value })}
-          />
-        </label>
-        <label>
-          Until
-          <input
-            type="datetime-local"
-            value={draft.to}
-            onInput={(e) => setDraft({ ...draft, to: e.currentTarget.value })}
-          />
-        </label>
+        {timeField('from', 'From')}
+        {timeField('to', 'Until')}
         <button type="submit">Search</button>
       </form>
       <DataTable<AuditEntry>
