@@ -93,18 +93,17 @@ export class RuleOperator {
     return this.definition.name
   }
 
-  key(deviceId: string): string {
-    return `${deviceId}/${this.definition.metric ?? ''}`
+  /**
+   * The device's instance, created on first use; undefined when refused (keys full, `reject`).
+   * Keyed by device id alone: an operator reads one metric (or one input expression).
+   */
+  instance(deviceId: string): KeyedOperator | undefined {
+    return this.keys.getOrCreate(deviceId, () => ({ deviceId, op: this.create() }))
   }
 
-  /** The device's instance, created on first use; undefined when refused (keys full, `reject`). */
-  instance(deviceId: string): StreamOperator | undefined {
-    return this.keys.getOrCreate(this.key(deviceId), () => ({ deviceId, op: this.create() }))?.op
-  }
-
-  /** The device's last output without touching its recency. */
-  peek(deviceId: string): OperatorOutput | undefined {
-    return this.keys.peek(this.key(deviceId))?.op.output
+  /** The device's instance, if it has one, without touching its recency. */
+  peek(deviceId: string): KeyedOperator | undefined {
+    return this.keys.peek(deviceId)
   }
 
   create(): StreamOperator {

@@ -16,6 +16,7 @@ import type { RuleContext, RuleMessage } from './rule-message.js'
 import {
   operatorValue,
   stateForCel,
+  type KeyedOperator,
   type OperatorOutput,
   type RuleOperator,
 } from './rule-operator.js'
@@ -93,13 +94,15 @@ export class RuntimeRule implements CompiledRule {
     const celState: Record<string, unknown> = {}
     ;(prepared.context as Record<string, unknown>)['state'] = celState
     for (const op of this.#operators) {
-      const error = this.#step(op, message, prepared)
-      const out = op.peek(deviceId)
-      if (out !== undefined) {
+      const stepped = this.#step(op, message, prepared)
+      const instance =
+        stepped === undefined || stepped instanceof Error ? op.peek(deviceId) : stepped
+      const out = instance?.op.output
+      if (instance !== undefined && out !== undefined) {
         state[op.name] = out
         celState[op.name] = stateForCel(out, op.celFields)
       }
-      if (error !== undefined) return unmatched(deviceId, ts, true, state, error)
+      if (stepped instanceof Error) return unmatched(deviceId, ts, true, state, stepped)
     }
     return this.#decide(deviceId, ts, prepared, state)
   }
@@ -113,12 +116,15 @@ export class RuntimeRule implements CompiledRule {
     }
   }
 
-  /** Steps one operator for the message's device; returns the input's error, if it failed. */
+  /**
+   * Steps one operator for the message's device: the instance it stepped, undefined when the
+   * message has no value for it (or its keys are full), or the input's error.
+   */
   #step(
     op: RuleOperator,
     message: RuleMessage,
     prepared: PreparedInput,
-  ): AnalyticsError | undefined {
+  ): KeyedOperator | AnalyticsError | undefined {
     const d = op.definition
     let value: number | undefined
     if (op.input !== undefined) {
@@ -133,8 +139,9 @@ export class RuntimeRule implements CompiledRule {
       value = 0 // a heartbeat on the whole message
     }
     if (value === undefined) return undefined
-    op.instance(message.deviceId)?.step(message.ts, value)
-    return undefined
+    const instance = op.instance(message.deviceId)
+    instance?.op.step(message.ts, value)
+    return instance
   }
 
   #decide(
@@ -260,8 +267,9 @@ export class RuntimeRule implements CompiledRule {
     const state: Record<string, OperatorOutput> = {}
     const celState = prepared.context.state as Record<string, unknown>
     for (const op of this.#operators) {
-      const out = op.peek(deviceId)
-      if (out === undefined) continue
+      const instance = op.peek(deviceId)
+      const out = instance?.op.output
+      if (instance === undefined || out === undefined) continue
       state[op.name] = out
       celState[op.name] = stateForCel(out, op.celFields)
     }
