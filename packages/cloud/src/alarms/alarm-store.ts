@@ -9,6 +9,7 @@ import type {
   AlarmSeverity,
   AlarmStatus,
 } from './alarm-types.js'
+import { likeFilter } from '../db/like-filter.js'
 
 interface AlarmRow {
   seq: number
@@ -306,11 +307,9 @@ export class AlarmStore {
       args.push(q.to)
     }
     if (q.q !== undefined && q.q !== '') {
-      const like = `%${q.q.replace(/[\\%_]/g, (c) => `\\${c}`)}%`
-      where.push(
-        `(type LIKE ? ESCAPE '\\' OR message LIKE ? ESCAPE '\\' OR device_id LIKE ? ESCAPE '\\')`,
-      )
-      args.push(like, like, like)
+      const text = likeFilter(['type', 'message', 'device_id'], q.q, 'contains')
+      where.push(text.sql)
+      args.push(...text.args)
     }
     if (after !== undefined) {
       where.push('(raised_at, seq) < (?, ?)')

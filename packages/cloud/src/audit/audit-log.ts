@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto'
 import type { StateDb } from '../db/state-db.js'
+import { likeFilter } from '../db/like-filter.js'
 
 /** One thing someone did (or tried to do) that changed or guarded something. */
 export interface AuditEvent {
@@ -140,10 +141,9 @@ export class AuditLog {
       }
     }
     if (q.q !== undefined && q.q !== '') {
-      const like = `%${q.q.replace(/[\\%_]/g, (c) => `\\${c}`)}%`
-      const columns = ['actor', 'action', 'target', 'details']
-      where.push(`(${columns.map((c) => `${c} LIKE ? ESCAPE '\\'`).join(' OR ')})`)
-      args.push(...columns.map(() => like))
+      const text = likeFilter(['actor', 'action', 'target', 'details'], q.q, 'contains')
+      where.push(text.sql)
+      args.push(...text.args)
     }
     for (const [cond, v] of [
       ['ts >= ?', q.from],

@@ -14,6 +14,7 @@ import {
 import { deviceListSortSql, encodeSortCursor, type DeviceListSort } from './device-list-sort.js'
 import { countFleet, type FleetSummary } from './fleet-summary.js'
 import { checkLabels, labelQuerySql, parseLabelQuery, type Labels } from './label-query.js'
+import { likeFilter } from '../db/like-filter.js'
 
 export interface Device {
   readonly id: string
@@ -189,9 +190,9 @@ export class DeviceRegistry {
       params.push(...p)
     }
     if (q.search !== undefined && q.search !== '') {
-      const like = `${q.search.replace(/[\\%_]/g, (c) => `\\${c}`)}%`
-      where.push("(id LIKE ? ESCAPE '\\' OR name LIKE ? ESCAPE '\\')")
-      params.push(like, like)
+      const search = likeFilter(['id', 'name'], q.search, 'prefix')
+      where.push(search.sql)
+      params.push(...search.args)
     }
     const rows = this.#db
       .prepare(`SELECT * FROM devices WHERE ${where.join(' AND ')} ORDER BY ${orderBy} LIMIT ?`)

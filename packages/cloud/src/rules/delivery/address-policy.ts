@@ -136,6 +136,16 @@ export async function assertHostAllowed(
 }
 
 /**
+ * Refuses `host` when it is an IP literal the policy forbids (`CLOUD_DELIVERY_ADDRESS_FORBIDDEN`);
+ * names pass, for a {@link checkedLookup} to judge when the socket resolves them.
+ */
+export function assertLiteralHostAllowed(host: string, policy: AddressPolicy): void {
+  if (policy.allowPrivateNetworks) return
+  const bare = host.startsWith('[') ? host.slice(1, -1) : host
+  if (isIP(bare) !== 0) assertAllPublic(host, [bare])
+}
+
+/**
  * A `lookup` for `net.connect` / `http.request` that resolves with `resolve` and refuses a name
  * with any non-public answer, so that the address checked is the address connected to: a DNS
  * answer that changes between a check and the connection (DNS rebinding) cannot slip through.

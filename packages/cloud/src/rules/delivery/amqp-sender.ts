@@ -1,9 +1,8 @@
 import { connect, type ChannelModel, type ConfirmChannel, type Message } from 'amqplib'
 import type { Logger } from 'pino'
-import { isIP } from 'node:net'
 import {
   addressRefusalIn,
-  assertHostAllowed,
+  assertLiteralHostAllowed,
   checkedLookup,
   type AddressPolicy,
   type ResolveHost,
@@ -77,8 +76,7 @@ export function createAmqpSender(
     const where = new URL(url)
     // A name is resolved and checked by the socket's own lookup (the address checked is the
     // one connected to); an IP literal is never looked up, so it is checked here.
-    const bare = where.hostname.startsWith('[') ? where.hostname.slice(1, -1) : where.hostname
-    if (isIP(bare) !== 0) await assertHostAllowed(bare, deps.policy, deps.resolve)
+    assertLiteralHostAllowed(where.hostname, deps.policy)
     let model: ChannelModel
     try {
       model = await connect(url, { timeout: options.connectTimeoutMs, lookup })

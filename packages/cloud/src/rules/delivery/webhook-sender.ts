@@ -1,10 +1,9 @@
 import type { IncomingHttpHeaders } from 'node:http'
 import { request as httpRequest } from 'node:http'
 import { request as httpsRequest } from 'node:https'
-import { isIP } from 'node:net'
 import {
   addressRefusalIn,
-  assertHostAllowed,
+  assertLiteralHostAllowed,
   checkedLookup,
   type AddressPolicy,
   type ResolveHost,
@@ -42,8 +41,7 @@ export function createWebhookSender(deps: WebhookSenderDeps): DeliverySender<Web
       const { target, body, id } = delivery
       const url = new URL(target.url)
       // An IP literal is never looked up: check it here.
-      const bare = url.hostname.startsWith('[') ? url.hostname.slice(1, -1) : url.hostname
-      if (isIP(bare) !== 0) await assertHostAllowed(bare, deps.policy, deps.resolve)
+      assertLiteralHostAllowed(url.hostname, deps.policy)
       const timestampS = Math.floor(deps.clock() / 1000)
       const timeoutMs = target.timeoutMs ?? defaultWebhookTimeoutMs
       const headers: Record<string, string> = {}
