@@ -151,6 +151,23 @@ describe(
         await page.getByRole('link', { name: 'boiler-hot' }).waitFor()
         await screenshot(page, 'alarm')
 
+        // A long history comes a page at a time: 100 more comments push the first changes to
+        // a second page, which "Show older changes" brings.
+        const alarmId = decodeURIComponent(new URL(page.url()).pathname.split('/').at(-1) ?? '')
+        for (let i = 1; i <= 100; i++) {
+          const r = await api('POST', `/api/v1/alarms/${alarmId}/comments`, admin, {
+            text: `reading ${String(i)}`,
+          })
+          assert.equal(r.status, 201)
+        }
+        await history.getByText('reading 100').waitFor()
+        await page.getByRole('button', { name: 'Show older changes' }).waitFor()
+        assert.equal(await history.getByText('raised', { exact: true }).count(), 0)
+        await page.getByRole('button', { name: 'Show older changes' }).click()
+        await history.getByText('raised', { exact: true }).waitFor()
+        assert.equal(await history.locator('li').count(), 103)
+        assert.equal(await page.getByRole('button', { name: 'Show older changes' }).count(), 0)
+
         // The rule's stats say it ran and matched.
         await nav(page, 'Rules')
         const ruleRow = page
@@ -237,7 +254,7 @@ describe(
         await page.getByRole('cell', { name: 'user.create' }).waitFor()
         await page.getByLabel('Text', { exact: true }).fill('')
         await page.getByRole('button', { name: 'Search' }).click()
-        await page.getByRole('cell', { name: 'rule.create' }).waitFor()
+        await page.getByRole('cell', { name: 'user.create' }).waitFor()
         await screenshot(page, 'audit')
         assert.deepEqual(problems.problems, [])
       } finally {
