@@ -1,6 +1,5 @@
-import type { IncomingHttpHeaders } from 'node:http'
-import { request as httpRequest } from 'node:http'
-import { request as httpsRequest } from 'node:https'
+import { Agent as HttpAgent, request as httpRequest, type IncomingHttpHeaders } from 'node:http'
+import { Agent as HttpsAgent, request as httpsRequest } from 'node:https'
 import {
   addressRefusalIn,
   assertLiteralHostAllowed,
@@ -36,6 +35,12 @@ const userAgent = 'Strata-Webhook/1'
 export function createWebhookSender(deps: WebhookSenderDeps): DeliverySender<WebhookTarget> {
   // Checked again at every connection and not only when the rule was saved: DNS answers change.
   const lookup = checkedLookup(deps.policy, deps.resolve)
+  // Connections of their own, kept alive between calls: a socket the checked lookup did not open
+  // (the process's global agent) is never reused for a webhook.
+  const agents = {
+    http: new HttpAgent({ keepAlive: true }),
+    https: new HttpsAgent({ keepAlive: true }),
+  }
   return {
     async send(delivery: Delivery<WebhookTarget>, signal: AbortSignal): Promise<void> {
       const { target, body, id } = delivery
@@ -60,7 +65,13 @@ export function createWebhookSender(deps: WebhookSenderDeps): DeliverySender<Web
       const timeout = AbortSignal.timeout(timeoutMs)
       let response: { status: number; headers: IncomingHttpHeaders }
       try {
-        response = await post(url, headers, body, lookup, AbortSignal.any([signal, timeout]))
+        response = await post(
+          url,
+          headers,
+          body,
+          { lookup, agents },
+          AbortSignal.any([signal, timeout]),
+        )
       } catch (err) {
         const refusal = addressRefusalIn(err)
         if (refusal !== undefined) throw refusal
@@ -90,7 +101,11 @@ export function createWebhookSender(deps: WebhookSenderDeps): DeliverySender<Web
           : undefined,
       })
     },
-    close: () => Promise.resolve(),
+    close: () => {
+      agents.http.destroy()
+      agents.https.destroy()
+      return Promise.resolve()
+    },
   }
 }
 
@@ -102,12 +117,18 @@ function post(
   url: URL,
   headers: Record<string, string>,
   body: string,
-  lookup: ReturnType<typeof checkedLookup>,
+  via: {
+    readonly lookup: ReturnType<typeof checkedLookup>
+    readonly agents: { readonly http: HttpAgent; readonly https: HttpsAgent }
+  },
   signal: AbortSignal,
 ): Promise<{ status: number; headers: IncomingHttpHeaders }> {
-  const request = url.protocol === 'https:' ? httpsRequest : httpRequest
+  const https = url.protocol === 'https:'
+  const request = https ? httpsRequest : httpRequest
+  const agent = https ? via.agents.https : via.agents.http
   return new Promise((resolve, reject) => {
-    const req = request(url, { method: 'POST', headers, lookup, signal }, (res) => {
+    const options = { method: 'POST', headers, lookup: via.lookup, agent, signal }
+    const req = request(url, options, (res) => {
       res.resume()
       res.on('error', () => undefined)
       resolve({ status: res.statusCode ?? 0, headers: res.headers })
