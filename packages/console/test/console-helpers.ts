@@ -1,8 +1,11 @@
 // What the console's browser tests share: a real `strata up` on ports 0 in its own process, one
 // Chromium per test file (Debian's, driven by playwright-core), pages that fail the test on any
-// console error or CSP violation, and a device on MQTT.js that sends telemetry and answers commands.
+// console error or CSP violation, screenshots that also fail it on any WCAG 2.1 A/AA problem
+// axe-core finds, and a device on MQTT.js that sends telemetry and answers commands.
+import assert from 'node:assert/strict'
 import { spawn, type ChildProcess } from 'node:child_process'
-import { mkdirSync } from 'node:fs'
+import { mkdirSync, readFileSync } from 'node:fs'
+import { createRequire } from 'node:module'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -151,6 +154,42 @@ export async function consoleContext(
 export async function screenshot(page: Page, name: string): Promise<void> {
   mkdirSync(artifactsDir, { recursive: true })
   await page.screenshot({ path: join(artifactsDir, `${name}.png`), fullPage: true })
+  // Every page a test photographs is also checked for accessibility, as it looks then.
+  const found = await accessibilityViolations(page)
+  assert.deepEqual(found, [], `accessibility problems on the ${name} page`)
+}
+
+const axeSource = readFileSync(
+  createRequire(import.meta.url).resolve('axe-core/axe.min.js'),
+  'utf8',
+)
+
+/**
+ * The WCAG 2.1 A and AA rules that axe-core (the engine behind Lighthouse's and most browsers'
+ * accessibility audits) finds broken on the page as it is now: contrast, names, labels, roles,
+ * keyboard reach of scrollable regions, and so on.
+ */
+export async function accessibilityViolations(
+  page: Page,
+): Promise<{ id: string; impact: string | null; help: string; targets: string[] }[]> {
+  // Evaluated through the browser's debugging protocol, which the page's CSP does not govern.
+  await page.evaluate(axeSource)
+  return page.evaluate(async () => {
+    const win = globalThis as unknown as {
+      axe: { run: (...a: unknown[]) => Promise<any> }
+      document: unknown
+    }
+    const result = await win.axe.run(win.document, {
+      runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] },
+      resultTypes: ['violations'],
+    })
+    return (result.violations as any[]).map((v) => ({
+      id: String(v.id),
+      impact: (v.impact as string | null) ?? null,
+      help: String(v.help),
+      targets: (v.nodes as any[]).slice(0, 5).map((n) => JSON.stringify(n.target)),
+    }))
+  })
 }
 
 export interface TestDevice {

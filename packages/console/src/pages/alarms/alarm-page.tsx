@@ -106,7 +106,9 @@ export function AlarmPage({ alarmId }: { readonly alarmId: string }) {
         {alarm.details === null ? null : (
           <>
             <h3>Details</h3>
-            <pre class="json small">{formatJson(alarm.details)}</pre>
+            <pre class="json small" tabIndex={0}>
+              {formatJson(alarm.details)}
+            </pre>
           </>
         )}
       </section>

@@ -107,7 +107,7 @@ export function CommandPanel({ deviceId }: { readonly deviceId: string }) {
               <td>{formatTime(c.createdAt)}</td>
               <td>
                 {c.result !== null ? (
-                  <pre class="json small" data-testid="command-result">
+                  <pre class="json small" tabIndex={0} data-testid="command-result">
                     {formatJson(c.result)}
                   </pre>
                 ) : c.error !== null ? (

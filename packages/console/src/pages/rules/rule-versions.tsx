@@ -62,13 +62,15 @@ export function RuleVersions({
                 </button>{' '}
                 <button
                   type="button"
-                  aria-label={`Load version ${String(v.version)} into the editor`}
+                  aria-label={`Load into editor: version ${String(v.version)}`}
                   onClick={() => onLoad(formatJson(v.definition))}
                 >
                   Load into editor
                 </button>
                 {shown === v.version ? (
-                  <pre class="json small">{formatJson(v.definition)}</pre>
+                  <pre class="json small" tabIndex={0}>
+                    {formatJson(v.definition)}
+                  </pre>
                 ) : null}
               </td>
             </tr>
