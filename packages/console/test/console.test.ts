@@ -205,11 +205,13 @@ describe('the web console', { timeout: 240_000 }, () => {
       // Pages that are not there: a clear 404, and the OTA places.
       await page.goto(`${up.http}/no-such-page`)
       await page.getByRole('heading', { name: 'No such page' }).waitFor()
+      await screenshot(page, 'not-found')
       await page
         .getByRole('navigation', { name: 'Main' })
         .getByRole('link', { name: /Firmware/ })
         .click()
       await page.getByText('Coming with OTA.').waitFor()
+      await screenshot(page, 'firmware')
       assert.deepEqual(problems.problems, [])
     } finally {
       await context.close()
