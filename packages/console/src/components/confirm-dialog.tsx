@@ -1,5 +1,7 @@
 import type { ComponentChildren } from 'preact'
 import { useEffect, useRef } from 'preact/hooks'
+import type { ApiError } from '../errors.js'
+import { toast } from './toast.js'
 
 export interface ConfirmDialogProps {
   readonly open: boolean
@@ -52,4 +54,33 @@ export function ConfirmDialog(props: ConfirmDialogProps) {
       </div>
     </dialog>
   )
+}
+
+/**
+ * Runs an action the user confirmed: `setBusy(true)` while it runs; the sentence it resolves with
+ * as a success toast, or its error's message as an error toast; then `setBusy(false)` and `done`
+ * (the dialog closes) either way.
+ *
+ * @example
+ * onConfirm={() => runConfirmed(setBusy, () => setRevoking(undefined), async () => {
+ *   const t = await api.delete<ApiToken>(`/api/v1/tokens/${id}`)
+ *   tokens.reload()
+ *   return `Token ${t.name} revoked`
+ * })}
+ */
+export function runConfirmed(
+  setBusy: (busy: boolean) => void,
+  done: () => void,
+  action: () => Promise<string>,
+): void {
+  setBusy(true)
+  action()
+    .then(
+      (message) => toast(message, 'success'),
+      (err: unknown) => toast((err as ApiError).message, 'error'),
+    )
+    .finally(() => {
+      setBusy(false)
+      done()
+    })
 }

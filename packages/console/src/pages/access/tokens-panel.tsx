@@ -1,12 +1,11 @@
 import { useState } from 'preact/hooks'
 import type { ApiToken, Role } from '../../api/types.js'
 import { useApp } from '../../app/app-context.js'
-import { ConfirmDialog } from '../../components/confirm-dialog.js'
+import { ConfirmDialog, runConfirmed } from '../../components/confirm-dialog.js'
 import { InlineError } from '../../components/error-page.js'
 import { formatAgo, formatTime } from '../../components/format.js'
 import { formText } from '../../components/form-text.js'
 import { SecretOnce } from '../../components/secret-once.js'
-import { toast } from '../../components/toast.js'
 import { useAsync } from '../../components/use-async.js'
 import type { ApiError } from '../../errors.js'
 import { RoleSelect } from './role-select.js'
@@ -166,22 +165,19 @@ export function TokensPanel() {
           danger
           busy={busy}
           onCancel={() => setRevoking(undefined)}
-          onConfirm={() => {
-            setBusy(true)
-            api
-              .delete<ApiToken>(`/api/v1/tokens/${encodeURIComponent(revoking.id)}`)
-              .then(
-                (t) => {
-                  toast(`Token ${t.name} revoked`, 'success')
-                  tokens.reload()
-                },
-                (err: unknown) => toast((err as ApiError).message, 'error'),
-              )
-              .finally(() => {
-                setBusy(false)
-                setRevoking(undefined)
-              })
-          }}
+          onConfirm={() =>
+            runConfirmed(
+              setBusy,
+              () => setRevoking(undefined),
+              async () => {
+                const t = await api.delete<ApiToken>(
+                  `/api/v1/tokens/${encodeURIComponent(revoking.id)}`,
+                )
+                tokens.reload()
+                return `Token ${t.name} revoked`
+              },
+            )
+          }
         >
           <p>
             <strong>{revoking.name}</strong> ({revoking.role}) stops working now: API calls are

@@ -1,7 +1,7 @@
 import { useState } from 'preact/hooks'
 import type { Role, UserAccount } from '../../api/types.js'
 import { useApp } from '../../app/app-context.js'
-import { ConfirmDialog } from '../../components/confirm-dialog.js'
+import { ConfirmDialog, runConfirmed } from '../../components/confirm-dialog.js'
 import { InlineError } from '../../components/error-page.js'
 import { formatTime } from '../../components/format.js'
 import { formText } from '../../components/form-text.js'
@@ -141,22 +141,19 @@ export function UsersPanel() {
           danger
           busy={busy}
           onCancel={() => setDisabling(undefined)}
-          onConfirm={() => {
-            setBusy(true)
-            api
-              .post<UserAccount>(`/api/v1/users/${encodeURIComponent(disabling.id)}/disable`)
-              .then(
-                (u) => {
-                  toast(`User ${u.email} disabled`, 'success')
-                  users.reload()
-                },
-                (err: unknown) => toast((err as ApiError).message, 'error'),
-              )
-              .finally(() => {
-                setBusy(false)
-                setDisabling(undefined)
-              })
-          }}
+          onConfirm={() =>
+            runConfirmed(
+              setBusy,
+              () => setDisabling(undefined),
+              async () => {
+                const u = await api.post<UserAccount>(
+                  `/api/v1/users/${encodeURIComponent(disabling.id)}/disable`,
+                )
+                users.reload()
+                return `User ${u.email} disabled`
+              },
+            )
+          }
         >
           <p>
             <strong>{disabling.email}</strong> can no longer log in, and their sessions end now.

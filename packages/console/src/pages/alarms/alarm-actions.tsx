@@ -1,9 +1,7 @@
 import { useState } from 'preact/hooks'
 import type { Alarm } from '../../api/types.js'
 import { useApp, useCan } from '../../app/app-context.js'
-import { ConfirmDialog } from '../../components/confirm-dialog.js'
-import { toast } from '../../components/toast.js'
-import type { ApiError } from '../../errors.js'
+import { ConfirmDialog, runConfirmed } from '../../components/confirm-dialog.js'
 
 export const alarmHref = (id: string) => `/alarms/${encodeURIComponent(id)}`
 
@@ -27,21 +25,18 @@ export function AlarmActions({
   if (!canManage || alarm.status === 'cleared') return null
   const what = `${alarm.type} on ${alarm.deviceId}`
   const act = (verb: 'acknowledge' | 'clear', body: { comment?: string }) => {
-    setBusy(true)
-    api
-      .post<Alarm>(`/api/v1/alarms/${encodeURIComponent(alarm.id)}/${verb}`, body)
-      .then(
-        (a) => {
-          toast(`Alarm ${what} ${a.status}`, 'success')
-          onChanged(a)
-        },
-        (err: unknown) => toast((err as ApiError).message, 'error'),
+    const done = () => {
+      setClearing(false)
+      setComment('')
+    }
+    runConfirmed(setBusy, done, async () => {
+      const a = await api.post<Alarm>(
+        `/api/v1/alarms/${encodeURIComponent(alarm.id)}/${verb}`,
+        body,
       )
-      .finally(() => {
-        setBusy(false)
-        setClearing(false)
-        setComment('')
-      })
+      onChanged(a)
+      return `Alarm ${what} ${a.status}`
+    })
   }
   return (
     <span class="row-actions">

@@ -1,9 +1,7 @@
 import { useState } from 'preact/hooks'
 import type { Device } from '../../api/types.js'
 import { useApp, useCan } from '../../app/app-context.js'
-import { ConfirmDialog } from '../../components/confirm-dialog.js'
-import { toast } from '../../components/toast.js'
-import type { ApiError } from '../../errors.js'
+import { ConfirmDialog, runConfirmed } from '../../components/confirm-dialog.js'
 
 type Action = 'approve' | 'disable' | 'enable' | 'revoke'
 
@@ -70,22 +68,18 @@ export function DeviceActions({
         onCancel={() => setPending(undefined)}
         onConfirm={() => {
           if (pending === undefined) return
-          setBusy(true)
-          api
-            .post<Device>(`/api/v1/devices/${encodeURIComponent(device.id)}/${pending}`, {
-              reason: 'from the console',
-            })
-            .then(
-              (d) => {
-                toast(`Device ${d.id} is ${d.state}`, 'success')
-                onChanged(d)
-              },
-              (err: unknown) => toast((err as ApiError).message, 'error'),
-            )
-            .finally(() => {
-              setBusy(false)
-              setPending(undefined)
-            })
+          runConfirmed(
+            setBusy,
+            () => setPending(undefined),
+            async () => {
+              const d = await api.post<Device>(
+                `/api/v1/devices/${encodeURIComponent(device.id)}/${pending}`,
+                { reason: 'from the console' },
+              )
+              onChanged(d)
+              return `Device ${d.id} is ${d.state}`
+            },
+          )
         }}
       >
         <p>

@@ -2,7 +2,7 @@ import { useState } from 'preact/hooks'
 import type { Rule } from '../../api/types.js'
 import { useApp, useCan } from '../../app/app-context.js'
 import { Link, navigate } from '../../app/router.js'
-import { ConfirmDialog } from '../../components/confirm-dialog.js'
+import { ConfirmDialog, runConfirmed } from '../../components/confirm-dialog.js'
 import { ApiErrorPage } from '../../components/error-page.js'
 import { formatAgo, formatJson, formatNumber, formatTime } from '../../components/format.js'
 import { PageHeader } from '../../components/page-header.js'
@@ -144,22 +144,17 @@ export function RulePage({ name }: { readonly name: string }) {
           danger
           busy={busy}
           onCancel={() => setDeleting(false)}
-          onConfirm={() => {
-            setBusy(true)
-            api
-              .delete(`/api/v1/rules/${encodeURIComponent(rule.name)}`)
-              .then(
-                () => {
-                  toast(`Rule ${rule.name} deleted`, 'success')
-                  navigate('/rules')
-                },
-                (err: unknown) => toast((err as ApiError).message, 'error'),
-              )
-              .finally(() => {
-                setBusy(false)
-                setDeleting(false)
-              })
-          }}
+          onConfirm={() =>
+            runConfirmed(
+              setBusy,
+              () => setDeleting(false),
+              async () => {
+                await api.delete(`/api/v1/rules/${encodeURIComponent(rule.name)}`)
+                navigate('/rules')
+                return `Rule ${rule.name} deleted`
+              },
+            )
+          }
         >
           <p>
             <strong>{rule.name}</strong> stops running now. Its versions and audit entries stay; its
