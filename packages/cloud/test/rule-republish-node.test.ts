@@ -10,6 +10,7 @@ import { startNode, type StrataNode } from '../src/index.js'
 import {
   adminOf,
   apiClient,
+  connectDeviceWithToken,
   deviceWithToken,
   portOf,
   startTestNode,
@@ -95,14 +96,7 @@ async function subackCode(client: MqttClient, filter: string): Promise<number | 
 }
 
 async function device(api: Api, id: string): Promise<MqttClient> {
-  const token = await deviceWithToken(api, id)
-  const client = await mqtt.connectAsync(node.mqttUrl, {
-    protocolVersion: 5,
-    clientId: id,
-    username: id,
-    password: token,
-    reconnectPeriod: 0,
-  })
+  const client = await connectDeviceWithToken(node.mqttUrl, api, id)
   clients.push(client)
   return client
 }

@@ -16,7 +16,7 @@ import { startNode, type StrataNode } from '../src/index.js'
 import { RuleContextCache } from '../src/rules/rule-context.js'
 import { RuleEngine } from '../src/rules/rule-engine.js'
 import type { StoredRule } from '../src/rules/rule-types.js'
-import { adminOf, deviceWithToken, type apiClient } from './node/node-fixture.js'
+import { adminOf, connectDeviceWithToken, type apiClient } from './node/node-fixture.js'
 
 type Api = ReturnType<typeof apiClient>
 
@@ -50,14 +50,7 @@ after(async () => {
 
 /** A registered device connected over MQTT 5 with its token. */
 async function device(id: string): Promise<MqttClient> {
-  const token = await deviceWithToken(admin, id)
-  const client = await mqtt.connectAsync(node.mqttUrl, {
-    protocolVersion: 5,
-    clientId: id,
-    username: id,
-    password: token,
-    reconnectPeriod: 0,
-  })
+  const client = await connectDeviceWithToken(node.mqttUrl, admin, id)
   clients.push(client)
   return client
 }

@@ -4,6 +4,7 @@ import { promisify } from 'node:util'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { TestContext } from 'node:test'
+import mqtt, { type MqttClient } from 'mqtt'
 import { startNode, type StrataNode } from '../../src/index.js'
 
 /** A node on ephemeral ports in a fresh folder, closed and deleted after the test. */
@@ -85,6 +86,25 @@ export async function otherTenantLogin(node: StrataNode, admin: ReturnType<typeo
   return apiClient(node.httpUrl).post('/api/v1/auth/login', {
     email: 'boss@acme.example',
     password: 'acme acme acme acme',
+  })
+}
+
+/**
+ * Registers a device, issues its token and connects it over MQTT 5 with it (no reconnects); the
+ * caller closes the client.
+ */
+export async function connectDeviceWithToken(
+  mqttUrl: string,
+  admin: ReturnType<typeof apiClient>,
+  id: string,
+): Promise<MqttClient> {
+  const token = await deviceWithToken(admin, id)
+  return mqtt.connectAsync(mqttUrl, {
+    protocolVersion: 5,
+    clientId: id,
+    username: id,
+    password: token,
+    reconnectPeriod: 0,
   })
 }
 
