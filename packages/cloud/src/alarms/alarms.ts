@@ -5,7 +5,7 @@ import { requirePermission, type Principal } from '../accounts/roles.js'
 import type { AuditLog } from '../audit/audit-log.js'
 import type { StateDb } from '../db/state-db.js'
 import { CloudError, notFound } from '../errors.js'
-import { decodeCursor, encodeCursor, type Page } from '../http/cursor.js'
+import { decodeCursor, pageOf, type Page } from '../http/cursor.js'
 import type { Device } from '../registry/device-registry.js'
 import {
   byOf,
@@ -273,15 +273,8 @@ export class Alarms {
     this.#repeats.flush()
     const after = cursor === undefined ? undefined : pageKeyOf(cursor)
     const rows = this.store.list(principal.tenantId, filters, after, limit + 1)
-    const items = rows.slice(0, limit)
-    const last = items.at(-1)
-    return {
-      items: items.map((r) => r.alarm),
-      nextCursor:
-        rows.length > limit && last !== undefined
-          ? encodeCursor(`${String(last.key.raisedAt)}:${String(last.key.seq)}`)
-          : null,
-    }
+    const page = pageOf(rows, limit, (r) => `${String(r.key.raisedAt)}:${String(r.key.seq)}`)
+    return { items: page.items.map((r) => r.alarm), nextCursor: page.nextCursor }
   }
 
   /** The tenant's open alarms counted by severity and by status. */
@@ -399,13 +392,7 @@ export class Alarms {
       before !== undefined && Number.isSafeInteger(before) ? before : undefined,
       q.limit + 1,
     )
-    const items = rows.slice(0, q.limit)
-    const last = items.at(-1)
-    return {
-      items,
-      nextCursor:
-        rows.length > q.limit && last !== undefined ? encodeCursor(String(last.seq)) : null,
-    }
+    return pageOf(rows, q.limit, (e) => String(e.seq))
   }
 
   /** Writes the repeat raises held in memory and stops the flush timer. Idempotent. */

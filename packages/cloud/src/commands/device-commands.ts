@@ -4,7 +4,7 @@ import { requirePermission, type Principal } from '../accounts/roles.js'
 import type { AuditLog } from '../audit/audit-log.js'
 import type { StateDb } from '../db/state-db.js'
 import { CloudError, notFound } from '../errors.js'
-import { decodeCursor, encodeCursor, type Page } from '../http/cursor.js'
+import { decodeCursor, pageOf, type Page } from '../http/cursor.js'
 import type { Device } from '../registry/device-registry.js'
 import type { JsonObject } from '@strata/protocol'
 import { CommandStore, type Command, type CommandStatus } from './command-store.js'
@@ -228,13 +228,8 @@ export class DeviceCommands {
       before !== undefined && Number.isSafeInteger(before) ? before : undefined,
       q.limit + 1,
     )
-    const items = rows.slice(0, q.limit)
-    const last = items.at(-1)
-    return {
-      items: items.map((r) => r.command),
-      nextCursor:
-        rows.length > q.limit && last !== undefined ? encodeCursor(String(last.rowid)) : null,
-    }
+    const page = pageOf(rows, q.limit, (r) => String(r.rowid))
+    return { items: page.items.map((r) => r.command), nextCursor: page.nextCursor }
   }
 
   /**

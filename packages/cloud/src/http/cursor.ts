@@ -25,3 +25,20 @@ export function decodeCursor(cursor: string): string {
     details: { field: 'cursor' },
   })
 }
+
+/**
+ * A page from `rows` that were fetched with `limit + 1`: the first `limit`, and the cursor of the
+ * last of those (its key by `keyOf`) when there was one more.
+ *
+ * @example
+ * const rows = store.list(after, q.limit + 1)
+ * return pageOf(rows, q.limit, (r) => String(r.seq))
+ */
+export function pageOf<T>(rows: readonly T[], limit: number, keyOf: (row: T) => string): Page<T> {
+  const items = rows.slice(0, limit)
+  const last = items.at(-1)
+  return {
+    items,
+    nextCursor: rows.length > limit && last !== undefined ? encodeCursor(keyOf(last)) : null,
+  }
+}

@@ -3,7 +3,7 @@ import { requirePermission, type Principal } from '../accounts/roles.js'
 import type { AuditLog } from '../audit/audit-log.js'
 import type { StateDb } from '../db/state-db.js'
 import { CloudError, notFound } from '../errors.js'
-import { decodeCursor, encodeCursor, type Page } from '../http/cursor.js'
+import { decodeCursor, pageOf, type Page } from '../http/cursor.js'
 import type { Device } from './device-registry.js'
 import { labelQuerySql, matchesLabels, parseLabelQuery } from './label-query.js'
 
@@ -257,15 +257,6 @@ function checkQuery(query: string): string {
     })
   }
   return trimmed
-}
-
-function pageOf<T>(rows: readonly T[], limit: number, keyOf: (t: T) => string): Page<T> {
-  const items = rows.slice(0, limit)
-  const last = items.at(-1)
-  return {
-    items,
-    nextCursor: rows.length > limit && last !== undefined ? encodeCursor(keyOf(last)) : null,
-  }
 }
 
 function toGroup(r: GroupRow): Group {

@@ -1,5 +1,5 @@
 import type { StateDb } from '../db/state-db.js'
-import { decodeCursor, encodeCursor, type Page } from '../http/cursor.js'
+import { decodeCursor, pageOf, type Page } from '../http/cursor.js'
 import { CloudError } from '../errors.js'
 import type { PresenceStatus } from './presence.js'
 
@@ -82,10 +82,9 @@ export function readPresenceHistory(
     .all(deviceId, before ?? Number.MAX_SAFE_INTEGER, q.limit + 1) as (PresenceEvent & {
     seq: number
   })[]
-  const page = rows.slice(0, q.limit)
-  const last = page.at(-1)
+  const page = pageOf(rows, q.limit, (e) => String(e.seq))
   return {
-    items: page.map(({ status, reason, at }) => ({ status, reason, at })),
-    nextCursor: rows.length > q.limit && last !== undefined ? encodeCursor(String(last.seq)) : null,
+    items: page.items.map(({ status, reason, at }) => ({ status, reason, at })),
+    nextCursor: page.nextCursor,
   }
 }

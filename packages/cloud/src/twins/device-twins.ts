@@ -2,7 +2,7 @@ import { requirePermission, type Principal } from '../accounts/roles.js'
 import type { AuditLog } from '../audit/audit-log.js'
 import type { StateDb } from '../db/state-db.js'
 import { CloudError, notFound } from '../errors.js'
-import { decodeCursor, encodeCursor, type Page } from '../http/cursor.js'
+import { decodeCursor, pageOf, type Page } from '../http/cursor.js'
 import type { Device } from '../registry/device-registry.js'
 import { labelQuerySql, parseLabelQuery } from '../registry/label-query.js'
 import type { JsonObject } from '@strata/protocol'
@@ -158,13 +158,7 @@ export class DeviceTwins {
       ...(before === undefined || !Number.isSafeInteger(before) ? {} : { beforeSeq: before }),
       limit: q.limit + 1,
     })
-    const items = rows.slice(0, q.limit)
-    const last = items.at(-1)
-    return {
-      items,
-      nextCursor:
-        rows.length > q.limit && last !== undefined ? encodeCursor(String(last.seq)) : null,
-    }
+    return pageOf(rows, q.limit, (c) => String(c.seq))
   }
 
   /**
@@ -203,11 +197,10 @@ export class DeviceTwins {
       )
       .pluck()
       .all(...params, q.limit + 1) as string[]
-    const items = ids.slice(0, q.limit).map((id) => toTwin(this.store.read(id), null))
-    const last = items.at(-1)
+    const page = pageOf(ids, q.limit, (id) => id)
     return {
-      items,
-      nextCursor: ids.length > q.limit && last !== undefined ? encodeCursor(last.deviceId) : null,
+      items: page.items.map((id) => toTwin(this.store.read(id), null)),
+      nextCursor: page.nextCursor,
     }
   }
 
