@@ -5,7 +5,7 @@ import { requirePermission, type Principal } from '../accounts/roles.js'
 import type { AuditLog } from '../audit/audit-log.js'
 import type { StateDb } from '../db/state-db.js'
 import { CloudError, notFound } from '../errors.js'
-import { decodeCursor, pageOf, type Page } from '../http/cursor.js'
+import { pageOf, seqCursor, type Page } from '../http/cursor.js'
 import type { Device } from '../registry/device-registry.js'
 import {
   byOf,
@@ -386,12 +386,7 @@ export class Alarms {
     requirePermission(principal, 'alarms:read')
     this.#repeats.flush()
     const alarm = this.#own(principal, id)
-    const before = q.cursor === undefined ? undefined : Number(decodeCursor(q.cursor))
-    const rows = this.store.history(
-      alarm.id,
-      before !== undefined && Number.isSafeInteger(before) ? before : undefined,
-      q.limit + 1,
-    )
+    const rows = this.store.history(alarm.id, seqCursor(q.cursor), q.limit + 1)
     return pageOf(rows, q.limit, (e) => String(e.seq))
   }
 

@@ -4,7 +4,7 @@ import { requirePermission, type Principal } from '../accounts/roles.js'
 import type { AuditLog } from '../audit/audit-log.js'
 import type { StateDb } from '../db/state-db.js'
 import { CloudError, notFound } from '../errors.js'
-import { decodeCursor, pageOf, type Page } from '../http/cursor.js'
+import { pageOf, seqCursor, type Page } from '../http/cursor.js'
 import type { Device } from '../registry/device-registry.js'
 import type { JsonObject } from '@strata/protocol'
 import { CommandStore, type Command, type CommandStatus } from './command-store.js'
@@ -222,12 +222,7 @@ export class DeviceCommands {
     requirePermission(principal, 'commands:read')
     const device = this.#own(principal, deviceId)
     this.sweep()
-    const before = q.cursor === undefined ? undefined : Number(decodeCursor(q.cursor))
-    const rows = this.store.listForDevice(
-      device.id,
-      before !== undefined && Number.isSafeInteger(before) ? before : undefined,
-      q.limit + 1,
-    )
+    const rows = this.store.listForDevice(device.id, seqCursor(q.cursor), q.limit + 1)
     const page = pageOf(rows, q.limit, (r) => String(r.rowid))
     return { items: page.items.map((r) => r.command), nextCursor: page.nextCursor }
   }

@@ -27,6 +27,16 @@ export function decodeCursor(cursor: string): string {
 }
 
 /**
+ * The row number inside a cursor that `pageOf` made from one; undefined without a cursor, and
+ * for a cursor of ours that holds no whole number (the first page then).
+ */
+export function seqCursor(cursor: string | undefined): number | undefined {
+  if (cursor === undefined) return undefined
+  const seq = Number(decodeCursor(cursor))
+  return Number.isSafeInteger(seq) ? seq : undefined
+}
+
+/**
  * A page from `rows` that were fetched with `limit + 1`: the first `limit`, and the cursor of the
  * last of those (its key by `keyOf`) when there was one more.
  *

@@ -2,7 +2,7 @@ import { requirePermission, type Principal } from '../accounts/roles.js'
 import type { AuditLog } from '../audit/audit-log.js'
 import type { StateDb } from '../db/state-db.js'
 import { CloudError, notFound } from '../errors.js'
-import { decodeCursor, pageOf, type Page } from '../http/cursor.js'
+import { decodeCursor, pageOf, seqCursor, type Page } from '../http/cursor.js'
 import type { Device } from '../registry/device-registry.js'
 import { labelQuerySql, parseLabelQuery } from '../registry/label-query.js'
 import type { JsonObject } from '@strata/protocol'
@@ -150,12 +150,12 @@ export class DeviceTwins {
   ): Page<TwinChange> {
     requirePermission(principal, 'twin:read')
     const device = this.#own(principal, deviceId)
-    const before = q.cursor === undefined ? undefined : Number(decodeCursor(q.cursor))
+    const before = seqCursor(q.cursor)
     const rows = this.store.history(device.id, {
       ...(q.side === undefined ? {} : { side: q.side }),
       ...(q.from === undefined ? {} : { from: q.from }),
       ...(q.to === undefined ? {} : { to: q.to }),
-      ...(before === undefined || !Number.isSafeInteger(before) ? {} : { beforeSeq: before }),
+      ...(before === undefined ? {} : { beforeSeq: before }),
       limit: q.limit + 1,
     })
     return pageOf(rows, q.limit, (c) => String(c.seq))
