@@ -97,8 +97,13 @@ export class LiveFeed {
     }
   }
 
+  /**
+   * Listens to the feed's status, starting with the current one: a listener added after the
+   * socket went live (a component's effect runs after its first render) still hears it.
+   */
   onStatus(listener: (s: LiveStatus) => void): () => void {
     this.#statusListeners.add(listener)
+    listener(this.#status)
     return () => this.#statusListeners.delete(listener)
   }
 
